@@ -1,0 +1,37 @@
+"""``set_endpoint CODE URL [--secret S]`` or ``set_endpoint CODE --clear``."""
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from agencies.actions import clear_endpoint, set_endpoint
+from agencies.models import Agency
+
+
+class Command(BaseCommand):
+    help = "Register, change or remove an agency's liaison endpoint."
+
+    def add_arguments(self, parser):
+        parser.add_argument("code")
+        parser.add_argument("url", nargs="?")
+        parser.add_argument("--secret", help="shared secret; a random one is generated and printed when omitted")
+        parser.add_argument("--clear", action="store_true", help="remove the endpoint")
+
+    def handle(self, *args, code, url, secret, clear, **options):
+        agency = Agency.objects.filter(code=code).first()
+        if agency is None:
+            raise CommandError(f"No agency with code {code!r}.")
+        if clear:
+            if url:
+                raise CommandError("Give either a URL or --clear, not both.")
+            clear_endpoint(agency, acting_user=None)
+            self.stdout.write(f"Endpoint of {code} removed.")
+            return
+        if not url:
+            raise CommandError("Give the endpoint URL, or --clear.")
+        try:
+            _agency, used = set_endpoint(agency, url=url, secret=secret, acting_user=None)
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        self.stdout.write(f"Endpoint of {code} set to {url}.")
+        if not secret:
+            self.stdout.write(f"Secret (shown once): {used}")

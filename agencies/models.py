@@ -1,0 +1,98 @@
+"""Agencies, their people and roles."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import AGENCY_ROLES, CENTRE_ROLES, Role, Sector
+from .querysets import AgencyQuerySet, UserQuerySet
+
+agency_code_validator = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9-]{0,31}$",
+    _("Agency codes are upper-case letters, digits and hyphens."),
+)
+
+
+class Agency(models.Model):
+    """An organisation on the platform: the centre, a bank, an operator, a court...
+
+    The joint-meeting roster is the ``is_member`` flag: data an administrator
+    edits, not code. An agency with ``endpoint_url`` receives signed pushes.
+    """
+
+    code = models.CharField(_("code"), max_length=32, unique=True, validators=[agency_code_validator])
+    name = models.CharField(_("Chinese name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    sector = models.CharField(_("sector"), max_length=32, choices=Sector.choices, db_index=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    is_member = models.BooleanField(_("joint-meeting member"), default=False, db_index=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    endpoint_url = models.URLField(_("liaison endpoint"), blank=True, max_length=500)
+    # Stored as given: the platform must sign with it. Never rendered back in full
+    # (see ``secret_hint``).
+    endpoint_secret = models.CharField(_("endpoint secret"), max_length=200, blank=True)
+    endpoint_changed_at = models.DateTimeField(_("endpoint changed at"), null=True, blank=True)
+
+    objects = AgencyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def has_endpoint(self) -> bool:
+        return bool(self.endpoint_url and self.endpoint_secret)
+
+    @property
+    def secret_hint(self) -> str:
+        """The last four characters, enough to tell two secrets apart."""
+        return f"…{self.endpoint_secret[-4:]}" if self.endpoint_secret else ""
+
+
+class AgencyUserManager(UserManager.from_queryset(UserQuerySet)):
+    """Django's user manager with the visibility rule."""
+
+
+class User(AbstractUser):
+    """A person or partner system: one agency, one role.
+
+    Administrators are superusers; every other user has a role. Centre roles
+    belong to the anti-fraud centre.
+    """
+
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="users", null=True, blank=True
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True, db_index=True)
+    notify_by_email = models.BooleanField(_("notify by email"), default=False)
+    notify_in_app = models.BooleanField(_("notify in the app"), default=True)
+
+    objects = AgencyUserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @property
+    def is_centre(self) -> bool:
+        return self.is_active and self.role in CENTRE_ROLES
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.is_active and self.role == Role.AUDITOR
+
+    @property
+    def sees_all(self) -> bool:
+        """Centre roles and auditors see every case and task (auditors read-only)."""
+        return self.is_centre or self.is_auditor
+
+    @property
+    def is_agency_user(self) -> bool:
+        return self.is_active and self.role in AGENCY_ROLES and self.agency_id is not None

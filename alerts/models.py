@@ -1,0 +1,99 @@
+"""Deliveries to partner endpoints (the outbox), their attempts, and notifications."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import DeliveryState, NotificationKind
+from .querysets import DeliveryQuerySet, NotificationQuerySet
+
+
+class Delivery(models.Model):
+    """One push of one task to one agency's endpoint: the outbox row.
+
+    Written in the approving transaction; the Celery message is only the fast
+    path. ``id`` is the ``Idempotency-Key`` and stays the same on every retry and
+    on a supervisor's re-send.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    task = models.ForeignKey("cases.Task", on_delete=models.PROTECT, related_name="deliveries")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="deliveries")
+    state = models.CharField(_("state"), max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    # Past this the delivery is dead-lettered (24 h, never past a stop-payment's lapse).
+    give_up_at = models.DateTimeField(_("give up at"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # When the job was last put on the broker; the sweeper re-queues stale ones.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(_("last status"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="delivery_due_idx"),
+            models.Index(fields=["task", "-created_at"], name="delivery_task_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} → {self.agency_id}"
+
+
+class DeliveryAttempt(models.Model):
+    """One HTTP attempt of a delivery: when, what came back, how long it took."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+
+    class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M:%S} {self.status_code or self.error}"
+
+
+class Notification(models.Model):
+    """A message to one person, in the app and optionally by email.
+
+    ``dedupe_key`` makes every watcher idempotent: the same event for the same
+    person is recorded once.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    task = models.ForeignKey("cases.Task", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    dedupe_key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "dedupe_key"], name="notification_dedupe_uniq")]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox_idx")]
+
+    def __str__(self) -> str:
+        return self.title

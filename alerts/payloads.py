@@ -1,0 +1,39 @@
+"""The body of a push, exactly as the partner protocol fixes it."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.urls import reverse
+
+from cases.models import Task
+
+
+def push_body(delivery) -> bytes:
+    """JSON bytes for ``delivery``; compact, UTF-8, the bytes that are signed."""
+    task: Task = delivery.task
+    case = task.case
+    target = task.target
+    body = {
+        "delivery_id": str(delivery.id),
+        "task_id": task.pk,
+        "type": task.type,
+        "case": {
+            "reference": case.reference,
+            "fraud_type": case.fraud_type.code,
+            "reported_at": case.reported_at.isoformat(),
+        },
+        "target": {
+            "kind": task.target_kind,
+            "value": target.value if target else None,
+            "holder_name": target.holder_name if target else "",
+            "bank": target.bank.code if target and target.bank_id else None,
+        },
+        "amount": f"{task.amount:.2f}" if task.amount is not None else None,
+        "currency": task.currency,
+        "legal_document_number": task.legal_document_number or None,
+        "deadline": task.deadline.isoformat(),
+        "result_url": settings.PLATFORM_BASE_URL + reverse("api:task-result", args=[task.pk]),
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,20 @@
+from .case import Case, CaseGroupObjectPermission, CaseUserObjectPermission, Victim
+from .identifier import CaseIdentifier, Identifier, Transfer
+from .reference import Channel, District, FraudType, TaskTypeConfig
+from .task import FollowUpProposal, Task
+
+__all__ = [
+    "Case",
+    "CaseGroupObjectPermission",
+    "CaseIdentifier",
+    "CaseUserObjectPermission",
+    "Channel",
+    "District",
+    "FollowUpProposal",
+    "FraudType",
+    "Identifier",
+    "Task",
+    "TaskTypeConfig",
+    "Transfer",
+    "Victim",
+]

@@ -1,0 +1,101 @@
+"""Reference data (product brief): fraud types, channels, districts, task types.
+
+Idempotent: missing codes are created, edited ones left as the administrator set them.
+"""
+
+from __future__ import annotations
+
+from agencies.choices import Sector as S
+from agencies.models import Agency
+from agencies.seed import DISTRICT_BUREAUS, bureau_code
+
+from .choices import DistrictKind
+from .models import Channel, District, FraudType, TaskTypeConfig
+
+FRAUD_TYPES = [
+    ("order_brushing", "刷单返利", "Order-brushing rebates"),
+    ("fake_investment", "虚假投资理财", "Fake investment and wealth management"),
+    ("fake_loan", "虚假网络贷款", "Fake loans"),
+    ("fake_customer_service", "冒充电商物流客服", "Impersonating e-commerce or logistics customer service"),
+    ("impersonating_authorities", "冒充公检法", "Impersonating police, prosecutors or courts"),
+    ("fake_credit_repair", "虚假征信", "Fake credit repair"),
+    ("fake_shopping", "虚假购物服务", "Fake shopping and services"),
+    ("impersonating_acquaintance", "冒充领导熟人", "Impersonating leaders or acquaintances"),
+    ("fake_game_trading", "网络游戏虚假交易", "Fake game-item trading"),
+    ("romance_scam", "网络婚恋交友", "Online romance and dating scams"),
+    ("other", "其他", "Other"),
+]
+CHANNELS = [
+    ("call_110", "110报警", "110 call"),
+    ("hotline_96110", "96110反诈专线", "96110 anti-fraud hotline"),
+    ("police_station", "派出所报案", "Police station"),
+    ("anti_fraud_app", "国家反诈中心APP", "National anti-fraud app"),
+    ("bank_referral", "银行移交", "Bank referral"),
+    ("other", "其他", "Other"),
+]
+_KINDS = {"市": DistrictKind.CITY, "县": DistrictKind.COUNTY, "区": DistrictKind.DISTRICT}
+ZONES = {"gaoxin", "tianfu"}
+
+FINANCE = [S.BANK, S.PAYMENT_INSTITUTION]
+# code, Chinese, English, deadline minutes, supervisor, legal document, filed case, sectors
+TASK_TYPES = [
+    ("emergency_stop_payment", "紧急止付", "Emergency stop-payment", 30, False, False, False, FINANCE),
+    ("freeze", "冻结", "Freeze", 240, True, True, True, FINANCE),
+    ("account_query", "账户查询", "Account query", 240, True, True, True, FINANCE),
+    ("number_shutdown", "号码关停", "Number shutdown", 120, False, False, False, [S.TELECOM_OPERATOR]),
+    ("number_trace", "号码溯源", "Number trace", 1440, True, False, False, [S.TELECOM_OPERATOR]),
+    (
+        "url_block",
+        "网址封堵",
+        "URL / domain block",
+        240,
+        False,
+        False,
+        False,
+        [S.INTERNET_REGULATOR, S.INTERNET_PLATFORM],
+    ),
+    ("account_ban", "平台账号封禁", "Platform account ban", 240, False, False, False, [S.INTERNET_PLATFORM]),
+    ("victim_warning", "预警劝阻", "Victim warning", 30, False, False, False, [S.PUBLIC_SECURITY]),
+    ("other", "其他协作", "Other / coordination", 4320, False, False, False, []),
+]
+
+
+def seed_reference() -> int:
+    """Create missing reference rows; returns how many were created."""
+    created = 0
+    for order, (code, name, name_en) in enumerate(FRAUD_TYPES):
+        created += FraudType.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, "sort_order": order}
+        )[1]
+    for order, (code, name, name_en) in enumerate(CHANNELS):
+        created += Channel.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, "sort_order": order}
+        )[1]
+    bureaus = {a.code: a for a in Agency.objects.filter(code__startswith="PSB-")}
+    for order, (code, name, name_en) in enumerate(DISTRICT_BUREAUS):
+        kind = DistrictKind.ZONE if code in ZONES else _KINDS[name[-1]]
+        created += District.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "name_en": name_en,
+                "sort_order": order,
+                "kind": kind,
+                "police_agency": bureaus.get(bureau_code(code)),
+            },
+        )[1]
+    for order, (code, name, name_en, minutes, sup, legal, filed, sectors) in enumerate(TASK_TYPES):
+        created += TaskTypeConfig.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "name_en": name_en,
+                "deadline_minutes": minutes,
+                "needs_supervisor": sup,
+                "needs_legal_document": legal,
+                "needs_filed_case": filed,
+                "sectors": [str(s) for s in sectors],
+                "sort_order": order,
+            },
+        )[1]
+    return created

@@ -1,0 +1,36 @@
+"""Shared API pieces: the JSON error format."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .exceptions import ActionNotAllowed, Conflict, InvalidTransition
+
+
+def exception_handler(exc, context):
+    """Every error is JSON with ``detail``; validation errors name their fields.
+
+    Domain exceptions map to their statuses: a forbidden transition or a
+    different second result is 409 with the current state; Django validation
+    from an action is 400, like a serializer's.
+    """
+    if isinstance(exc, InvalidTransition):
+        return Response({"detail": str(exc), "state": exc.current}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, Conflict):
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, ActionNotAllowed):
+        exc = exceptions.PermissionDenied(str(exc))
+    if isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response({"detail": "Invalid input.", **errors}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict | list) and "detail" not in response.data:
+        fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        response.data = {"detail": "Invalid input.", **fields}
+    return response

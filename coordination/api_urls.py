@@ -1,0 +1,9 @@
+"""All API routes, one include per app (namespace ``api``)."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("agencies.api.urls")),
+    path("", include("cases.api.urls")),
+    path("", include("alerts.api.urls")),
+]

@@ -1,0 +1,76 @@
+"""The audit trail: append-only, never cascade-deleted.
+
+Rows keep copies of who and what (user name, agency code, object label) so they
+stay readable after the user or object is gone; a PostgreSQL trigger refuses
+UPDATE and DELETE, so nobody can quietly rewrite history, not even through SQL.
+"""
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import RestrictedQuerySet
+
+
+class AuditQuerySet(RestrictedQuerySet):
+    def visible_to(self, user, action: str = "view"):
+        """Auditors and administrators read the whole trail; centre roles read it too.
+
+        Nobody changes it (``change`` is always empty).
+        """
+        if not self._is_signed_in(user) or action != "view":
+            return self.none()
+        if user.is_superuser or getattr(user, "sees_all", False):
+            return self.all()
+        return self.none()
+
+
+class AuditRecord(models.Model):
+    """Who did what to which object, when, with the state before and after."""
+
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    # No database constraint: deleting a user must neither cascade nor rewrite rows.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    user_name = models.CharField(_("user"), max_length=150, blank=True)
+    agency_code = models.CharField(_("agency"), max_length=32, blank=True)
+    action = models.CharField(_("action"), max_length=64)
+    object_type = models.CharField(_("object type"), max_length=64)
+    object_id = models.BigIntegerField(_("object id"), null=True, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    # The case this concerns, kept as a plain number: the case's timeline.
+    case_id = models.BigIntegerField(_("case id"), null=True, blank=True)
+    before = models.JSONField(_("before"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(_("after"), null=True, blank=True, encoder=DjangoJSONEncoder)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit records")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["case_id", "at"], name="audit_case_idx"),
+            models.Index(fields=["object_type", "object_id", "at"], name="audit_object_idx"),
+            models.Index(fields=["-at", "-id"], name="audit_time_idx"),
+            models.Index(fields=["user", "-at"], name="audit_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.user_name} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise RuntimeError("Audit records are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Audit records are append-only.")

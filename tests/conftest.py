@@ -1,0 +1,156 @@
+"""Shared fixtures: reference data, one user per role, and objects built through actions."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from agencies.actions import create_user
+from agencies.models import Agency, User
+from cases import actions
+from cases.models import Channel, District, FraudType
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Seed agencies and reference data for every test that touches the database.
+
+    Transactional tests flush tables, so this re-seeds when the roster is gone.
+    """
+    names = request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in names or "live_server" in names or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or marker:
+        request.getfixturevalue("db")
+    else:
+        return
+    from agencies.seed import seed_agencies
+    from cases.seed import seed_reference
+
+    if not Agency.objects.filter(code="AFC").exists():
+        seed_agencies()
+        seed_reference()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttles and lockout counters must not leak between tests."""
+    yield
+    from django.core.cache import cache
+
+    with contextlib.suppress(Exception):  # a test without Redis has nothing to clear
+        cache.clear()
+
+
+def agency(code: str) -> Agency:
+    return Agency.objects.get(code=code)
+
+
+def make_user(username: str, code: str, role: str) -> User:
+    return create_user(username=username, agency=agency(code), role=role, acting_user=None, password="pw-12345678")
+
+
+@pytest.fixture
+def analyst(db):
+    return make_user("t_analyst", "AFC", "analyst")
+
+
+@pytest.fixture
+def supervisor(db):
+    return make_user("t_supervisor", "AFC", "supervisor")
+
+
+@pytest.fixture
+def auditor(db):
+    return make_user("t_auditor", "AFC", "auditor")
+
+
+@pytest.fixture
+def ccb_liaison(db):
+    return make_user("t_ccb_liaison", "CCB", "liaison")
+
+
+@pytest.fixture
+def ccb_manager(db):
+    return make_user("t_ccb_manager", "CCB", "manager")
+
+
+@pytest.fixture
+def icbc_liaison(db):
+    return make_user("t_icbc_liaison", "ICBC", "liaison")
+
+
+@pytest.fixture
+def station_user(db):
+    """A named investigator of a district station: sees only what is shared with them."""
+    return make_user("t_wuhou", "PSB-WUHOU", "liaison")
+
+
+@pytest.fixture
+def admin_user(db):
+    return User.objects.create_superuser("t_admin", "admin@afc.invalid", "pw-12345678", agency=agency("AFC"))
+
+
+RECEIVING_ACCOUNT = "6217000010012345678"
+VICTIM_ACCOUNT = "6222020200112233445"
+
+
+def make_case(
+    user: User,
+    *,
+    to_account: str = RECEIVING_ACCOUNT,
+    to_bank: str = "CCB",
+    amount: str = "52000.00",
+    extra_transfers: int = 0,
+):
+    """A case as the protocol's example: one victim, one transfer to a CCB account."""
+    now = timezone.now()
+    transfers = [
+        actions.TransferData(
+            from_account=VICTIM_ACCOUNT,
+            from_bank=agency("ICBC"),
+            to_account=to_account,
+            to_bank=agency(to_bank),
+            amount=Decimal(amount),
+            at=now - timedelta(minutes=30),
+        )
+    ]
+    for index in range(extra_transfers):
+        transfers.append(
+            actions.TransferData(
+                from_account=VICTIM_ACCOUNT,
+                from_bank=agency("ICBC"),
+                to_account=f"62300000000000{index:04d}",
+                to_bank=agency("ABC"),
+                amount=Decimal("1000.00"),
+                at=now - timedelta(minutes=20),
+            )
+        )
+    return actions.create_case(
+        acting_user=user,
+        fraud_type=FraudType.objects.get(code="fake_investment"),
+        channel=Channel.objects.get(code="hotline_96110"),
+        district=District.objects.get(code="wuhou"),
+        reported_at=now,
+        loss_amount=sum((t.amount for t in transfers), Decimal("0.00")),
+        summary="测试案件",
+        victims=[actions.VictimData(name="张三", id_number="51010719900101123X", phone="13800000000")],
+        transfers=transfers,
+    )
+
+
+@pytest.fixture
+def case(analyst):
+    return make_case(analyst)
+
+
+@pytest.fixture
+def stop_task(case, analyst):
+    """A stop-payment to CCB, approved and dispatched (CCB has no endpoint: pull)."""
+    [task] = actions.issue_stop_payments(case, acting_user=analyst)
+    return task
