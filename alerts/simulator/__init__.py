@@ -1,0 +1,26 @@
+"""The demo partner: a standalone HTTP server that plays every bank, payment
+institution, operator and platform on a demo or test run.
+
+Run it with ``python -m alerts.simulator`` (see ``__main__``), or in-process
+with :func:`serve_in_thread`. :func:`sign` and :func:`verify` are the reference
+implementation of the push signature of partner protocol v1. Nothing here
+imports Django: the simulator is a separate process, like a real partner.
+"""
+
+from .partner import MODES, Simulator
+from .results import build_result
+from .server import SimulatorHandle, serve_in_thread
+from .signing import DEFAULT_TOLERANCE, SignatureError, check_signature, sign, verify
+
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "MODES",
+    "SignatureError",
+    "Simulator",
+    "SimulatorHandle",
+    "build_result",
+    "check_signature",
+    "serve_in_thread",
+    "sign",
+    "verify",
+]
