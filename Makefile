@@ -62,7 +62,12 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	@$(UV) --version 2>/dev/null | grep -qxF "uv $(UV_VERSION)" \
 		|| $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip install --python $(PY) -r pyproject.toml --extra dev
+	@# A registry hiccup must not fail a fresh machine's first run: retry with back-off.
+	@for attempt in 1 2 3 4; do \
+		$(UV) pip install --python $(PY) -r pyproject.toml --extra dev && exit 0; \
+		echo "make: dependency install failed (attempt $$attempt of 4); retrying" >&2; \
+		sleep $$((attempt * 5)); \
+	done; exit 1
 	@touch $@
 
 venv: $(STAMP)

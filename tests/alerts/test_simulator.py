@@ -465,8 +465,9 @@ def _flip_last_digit(raw: bytes) -> bytes:
     ("kwargs", "reason"),
     [
         ({"tamper": _flip_last_digit}, "mismatch"),
-        ({"t": int(time.time()) - 301}, "stale"),
-        ({"t": int(time.time()) + 400}, "stale"),
+        # Offsets, not times: parameters are built at collection, long before the test runs.
+        ({"t_offset": -301}, "stale"),
+        ({"t_offset": 400}, "stale"),
         ({"secret": "not-the-secret"}, "mismatch"),
         ({"headers": {"X-Signature": ""}}, "missing"),
         ({"headers": {"X-Signature": "t=1,v1=zz"}}, "malformed"),
@@ -481,6 +482,8 @@ def test_bad_signatures_answer_401(
     reason: str,
 ) -> None:
     body = make_push(platform.url)
+    if "t_offset" in kwargs:
+        kwargs = {"t": int(time.time()) + kwargs["t_offset"]}
 
     response = send(client, sim, "ICBC", body, **kwargs)
 
