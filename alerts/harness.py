@@ -153,7 +153,7 @@ class Worker:
         self.env = env
         self.concurrency = concurrency
         self.beat = beat
-        self.logfile = Path(logfile or tempfile.mktemp(prefix="worker-", suffix=".log"))
+        self.logfile = Path(logfile or Path(tempfile.mkdtemp(prefix="worker-")) / "worker.log")
         self.proc: subprocess.Popen | None = None
         self.starts = 0
 
@@ -216,10 +216,8 @@ class Worker:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
         self.kill()
 
     @property

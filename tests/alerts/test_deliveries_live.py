@@ -4,6 +4,7 @@ the demo partner as an HTTP server, and the platform (``live_server``) taking re
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ import pytest
 from alerts.choices import DeliveryState
 from alerts.models import Delivery, DeliveryAttempt, Notification
 from cases import actions
-from cases.choices import TaskState, TaskType, TargetKind
+from cases.choices import TargetKind, TaskState, TaskType
 from cases.models import FollowUpProposal, Task
 
 from ..conftest import agency, make_case
@@ -109,7 +110,7 @@ def test_partner_503_for_a_while_then_200_delivered_once(live, analyst):
     attempts = list(DeliveryAttempt.objects.filter(delivery=delivery).order_by("at"))
     assert [a.status_code for a in attempts] == [503, 503, 503, 202]
     # Retry-After: 1 is honoured between every attempt.
-    gaps = [(b.at - a.at).total_seconds() for a, b in zip(attempts, attempts[1:], strict=False)]
+    gaps = [(b.at - a.at).total_seconds() for a, b in itertools.pairwise(attempts)]
     assert all(gap >= 0.9 for gap in gaps), gaps
     assert len(_accepted(live, str(delivery.pk))) == 1
     live.wait(lambda: len(live.sim.acted("CCB")) == 1)
