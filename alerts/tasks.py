@@ -192,7 +192,7 @@ def record_outcome(
             next_at = now + timedelta(seconds=wait)
             if now >= delivery.give_up_at:
                 delivery.state, outcome = DeliveryState.DEAD, "dead"
-                flag_task(task, reason=dead_letter_reason(task))
+                flag_task(task, reason=dead_letter_reason(delivery))
                 transaction.on_commit(lambda: events.task_event("delivery_failed", task.pk))
             else:
                 # One last attempt at the edge of the window rather than none.
@@ -205,10 +205,11 @@ def record_outcome(
     return outcome, wait
 
 
-def dead_letter_reason(task) -> str:
-    from cases.choices import TaskType
+def dead_letter_reason(delivery) -> str:
+    from .actions import legal_lapse
 
-    if task.type == TaskType.EMERGENCY_STOP_PAYMENT:
+    lapse = legal_lapse(delivery.task)
+    if lapse is not None and delivery.give_up_at >= lapse:
         return "push dead-lettered: the stop-payment's legal window is over; re-issue it"
     return "push dead-lettered after the retry window"
 

@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from rest_framework.test import APIClient
 
 from alerts.choices import DeliveryState
 from alerts.models import Delivery, DeliveryAttempt, Notification
@@ -131,6 +132,31 @@ def test_partner_400_is_not_retried_and_the_task_is_flagged(live, analyst, super
     assert task.state == TaskState.APPROVED  # the agency never got it
     live.wait(lambda: Notification.objects.filter(user=supervisor, kind="delivery_failed", task=task).exists())
     assert Notification.objects.filter(user=analyst, kind="delivery_failed", task=task).exists()
+
+
+def test_dead_letter_after_the_window_then_supervisor_resend_keeps_the_key(live, analyst, supervisor, settings):
+    settings.DELIVERY_WINDOW_SECONDS = 2
+    live.sim.set_mode("always_503", "CCB")
+    task = _stop_payment(analyst)
+    delivery = _delivery(task)
+    live.wait(lambda: Delivery.objects.get(pk=delivery.pk).state == DeliveryState.DEAD)
+    delivery.refresh_from_db()
+    assert delivery.attempts >= 2 and delivery.last_status == 503
+    assert DeliveryAttempt.objects.filter(delivery=delivery).count() == delivery.attempts
+    task.refresh_from_db()
+    assert task.needs_attention and "retry window" in task.attention_reason
+    live.wait(lambda: Notification.objects.filter(user=supervisor, kind="delivery_failed", task=task).exists())
+
+    live.sim.set_mode("ok", "CCB")
+    client = APIClient()
+    client.force_authenticate(supervisor)
+    response = client.post(f"/api/v1/deliveries/{delivery.pk}/resend/")
+    assert response.status_code == 200, response.json()
+    live.wait(lambda: Delivery.objects.get(pk=delivery.pk).state == DeliveryState.DELIVERED)
+    assert len(_accepted(live, str(delivery.pk))) == 1  # same Idempotency-Key as every earlier attempt
+    assert {r["idempotency_key"] for r in live.sim.received("CCB")} == {str(delivery.pk)}
+    task.refresh_from_db()
+    assert not task.needs_attention
 
 
 def test_slow_partner_does_not_delay_another_agencys_deliveries(live, analyst, settings):
