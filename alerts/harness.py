@@ -128,6 +128,9 @@ def worker_env(database_url: str, redis_url: str, platform_url: str = "http://12
         "SECRET_KEY": "worker-under-test-0123456789abcdefghijklmnopqrstuvwxyz",
         "DEBUG": "0",
         "DB_POOL": "0",
+        # Persistent connections per pool process (Celery's Django fix-up closes them at fork
+        # and when unusable): a new PostgreSQL connection per job would dominate a push's cost.
+        "CONN_MAX_AGE": "300",
         "SECURE_SSL_REDIRECT": "0",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "LOG_LEVEL": "INFO",
@@ -223,3 +226,129 @@ class Worker:
     @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+
+# --- a whole stage for scripts (bench.delivery, bench.faults) --------------------------
+
+BANKS = ("ICBC", "ABC", "BOC", "CCB", "BOCOM", "CMB", "PSBC", "BOCD", "ALIPAY", "TENPAY")
+
+
+def setup_django() -> None:
+    """Production settings for a script run (``make bench``/``make faults`` pass DATABASE_URL, REDIS_URL)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coordination.settings")
+    os.environ.setdefault("SECRET_KEY", "script-only-key-0123456789abcdefghijklmnopqrstuvwxyz")
+    os.environ.setdefault("DB_POOL", "0")
+    import django
+
+    django.setup()
+
+
+class Stage:
+    """A scratch database, a private Redis, the demo partner (results off) and a real worker.
+
+    The scratch database is ``<DATABASE_URL's name>_<label>``, created and migrated
+    here and dropped at the end, so a script never touches the developer's data.
+    """
+
+    def __init__(self, label: str, *, worker_settings: dict | None = None, concurrency: int = 4, partners=BANKS):
+        self.label = label
+        self.worker_settings = {k: str(v) for k, v in (worker_settings or {}).items()}
+        self.concurrency = concurrency
+        self.partners = partners
+        self.old_name = None
+
+    def __enter__(self) -> Stage:
+        from django.conf import settings
+        from django.db import connection
+
+        for name, value in self.worker_settings.items():
+            if hasattr(settings, name):
+                setattr(settings, name, type(getattr(settings, name))(float(value)))
+        connection.settings_dict.setdefault("TEST", {})
+        connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_{self.label}"
+        self.old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        try:
+            self._populate()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _populate(self) -> None:
+        from django.db import connection
+
+        from agencies.actions import create_user, set_endpoint
+        from agencies.models import Agency
+        from agencies.seed import seed_agencies
+        from alerts.simulator import serve_in_thread
+        from cases.seed import seed_reference
+
+        seed_agencies()
+        seed_reference()
+        afc = Agency.objects.get(code="AFC")
+        self.analyst = create_user(username="bench_analyst", agency=afc, role="analyst", acting_user=None)
+        self.supervisor = create_user(username="bench_supervisor", agency=afc, role="supervisor", acting_user=None)
+        self.redis = RedisServer().start()
+        use_broker(self.redis.url, eager=False)
+        self.sim = serve_in_thread({"agencies": {}}, "http://127.0.0.1:9", result_delay=0.0)
+        self.sim.set_results(enabled=False)
+        config = {"agencies": {}}
+        for code in self.partners:
+            secret = f"bench-{code.lower()}-0123456789"
+            set_endpoint(Agency.objects.get(code=code), url=self.sim.endpoint(code), secret=secret, acting_user=None)
+            config["agencies"][code] = {"secret": secret, "token": "", "sector": "bank"}
+        self.sim.set_config(config)
+        env = worker_env(database_url_of(connection.settings_dict), self.redis.url, **self.worker_settings)
+        self.worker = Worker(env, concurrency=self.concurrency, beat=True).start()
+
+    def __exit__(self, *exc_info) -> None:
+        from django.db import connection
+
+        for name in ("worker", "sim", "redis"):
+            thing = getattr(self, name, None)
+            if thing is not None:
+                thing.stop()
+        connection.close()
+        if self.old_name is not None:
+            connection.creation.destroy_test_db(self.old_name, verbosity=0)
+
+    def pending_stop_payments(self, count: int, *, per_case: int = 100) -> list:
+        """``count`` stop-payments awaiting approval, spread over the partner banks."""
+        from datetime import timedelta
+        from decimal import Decimal
+
+        from django.utils import timezone
+
+        from agencies.models import Agency
+        from cases import actions
+        from cases.models import Channel, District, FraudType
+
+        banks = list(Agency.objects.filter(code__in=self.partners).order_by("code"))
+        tasks, case = [], None
+        for index in range(count):
+            if index % per_case == 0:
+                now = timezone.now()
+                case = actions.create_case(
+                    acting_user=self.analyst,
+                    fraud_type=FraudType.objects.first(),
+                    channel=Channel.objects.first(),
+                    district=District.objects.first(),
+                    reported_at=now - timedelta(minutes=5),
+                    loss_amount=Decimal("1000.00"),
+                    summary="bench",
+                    victims=[actions.VictimData(name="bench")],
+                    transfers=[],
+                )
+            bank = banks[index % len(banks)]
+            tasks.append(
+                actions.create_task(
+                    case,
+                    acting_user=self.analyst,
+                    type="emergency_stop_payment",
+                    agency=bank,
+                    target_kind="bank_account",
+                    target_value=f"62{index:017d}",
+                    amount=Decimal("100.00"),
+                )
+            )
+        return tasks
