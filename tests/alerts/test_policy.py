@@ -65,3 +65,17 @@ def test_sweeper_picks_only_stale_unclaimed_due_rows(case, analyst, settings, dj
     assert list(stale_deliveries(later)) == [delivery]  # the claimer died; its lease ran out
     Delivery.objects.filter(pk=delivery.pk).update(queued_at=None, locked_until=None)
     assert list(stale_deliveries(now)) == [delivery]  # publishing failed: at once
+
+
+@pytest.mark.django_db
+def test_agency_without_endpoint_gets_the_task_in_its_inbox_and_its_liaisons_are_told(
+    case, analyst, ccb_liaison, ccb_manager, icbc_liaison, django_capture_on_commit_callbacks
+):
+    from alerts.models import Notification
+    from cases.choices import TaskState
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [task] = actions.issue_stop_payments(case, acting_user=analyst)  # CCB has no endpoint
+    assert task.state == TaskState.DISPATCHED and not Delivery.objects.filter(task=task).exists()
+    told = set(Notification.objects.filter(kind="new_task", task=task).values_list("user_id", flat=True))
+    assert told == {ccb_liaison.pk, ccb_manager.pk}

@@ -113,3 +113,17 @@ def test_watchers_page_through_more_than_one_batch(analyst, ccb_liaison, monkeyp
     later = max(t.deadline for t in tasks) + timedelta(minutes=1)
     assert watchers.overdue(now=later) == 5
     assert watchers.overdue(now=later) == 0
+
+
+def test_run_watchers_command_runs_each_once(stop_task, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("run_watchers", stdout=out)
+    assert out.getvalue().strip() == "overdue=0 lapse_warnings=0 expired=0 renewal_reminders=0"
+    monkeypatch.setattr(timezone, "now", lambda: stop_task.deadline + timedelta(minutes=5))
+    out = StringIO()
+    call_command("run_watchers", stdout=out)
+    assert out.getvalue().startswith("overdue=1 ")
