@@ -32,6 +32,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cases.choices import TaskState
+
 from .choices import DeliveryState
 from .models import Delivery, DeliveryAttempt, Notification
 from .payloads import push_body
@@ -116,6 +118,12 @@ def claim_delivery(delivery_id: str) -> Claim | str:
             return "claimed"  # another job is mid-push; its outcome decides
         if delivery.next_attempt_at > now + timedelta(seconds=1):
             return "not due"  # an early duplicate; the retry's own message or the sweeper comes later
+        if delivery.task.state == TaskState.CANCELLED:
+            # The centre withdrew the task while the partner was unreachable: stop pushing it.
+            Delivery.objects.filter(pk=delivery.pk).update(
+                state=DeliveryState.FAILED, last_error="task cancelled before it was delivered"
+            )
+            return "cancelled"
         with connection.cursor() as cursor:
             # Serialise the in-flight count per agency for the rest of this short transaction.
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [AGENCY_LOCK_NS, delivery.agency_id])

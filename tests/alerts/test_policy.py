@@ -79,3 +79,19 @@ def test_agency_without_endpoint_gets_the_task_in_its_inbox_and_its_liaisons_are
     assert task.state == TaskState.DISPATCHED and not Delivery.objects.filter(task=task).exists()
     told = set(Notification.objects.filter(kind="new_task", task=task).values_list("user_id", flat=True))
     assert told == {ccb_liaison.pk, ccb_manager.pk}
+
+
+@pytest.mark.django_db
+def test_a_cancelled_task_is_no_longer_pushed(case, analyst, django_capture_on_commit_callbacks):
+    from alerts.choices import DeliveryState
+    from alerts.tasks import claim_delivery
+
+    set_endpoint(agency("CCB"), url="http://127.0.0.1:9/CCB/", secret="s3cret-0123456789", acting_user=None)
+    with django_capture_on_commit_callbacks(execute=False):
+        [task] = actions.issue_stop_payments(case, acting_user=analyst)
+    actions.cancel_task(task, acting_user=analyst, reason="wrong account")
+    delivery = Delivery.objects.get(task=task)
+    assert claim_delivery(str(delivery.pk)) == "cancelled"
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.FAILED and delivery.locked_until is None
+    assert not stale_deliveries(timezone.now() + timedelta(hours=1)).exists()
