@@ -110,6 +110,18 @@ def test_redis_lost_with_deliveries_pending_all_delivered(live, analyst, fault):
     assert sorted(r["idempotency_key"] for r in live.sim.acted("CCB")) == sorted(keys)
 
 
+def test_broker_down_at_approval_the_outbox_row_is_delivered_when_it_is_back(live, analyst):
+    live.redis.stop()
+    started = time.monotonic()
+    task = _stop_payment(analyst)  # the approval commits; publishing fails and is logged, not raised
+    assert time.monotonic() - started < 10
+    delivery = _delivery(task)
+    assert delivery.queued_at is None  # marked for the sweeper
+    live.redis.start()
+    live.wait(lambda: Delivery.objects.get(pk=delivery.pk).state == DeliveryState.DELIVERED, timeout=30)
+    assert len(_accepted(live, str(delivery.pk))) == 1
+
+
 def test_partner_503_for_a_while_then_200_delivered_once(live, analyst):
     live.sim.set_mode("flaky", "CCB", fail_count=3, retry_after=1)
     task = _stop_payment(analyst)
