@@ -261,9 +261,13 @@ class Stage:
         from django.conf import settings
         from django.db import connection
 
-        for name, value in self.worker_settings.items():
-            if hasattr(settings, name):
-                setattr(settings, name, type(getattr(settings, name))(float(value)))
+        from coordination.celery import app
+
+        # Restored on exit: a caller (python -m bench) may run other sections afterwards.
+        self._restore = {name: getattr(settings, name) for name in self.worker_settings if hasattr(settings, name)}
+        self._broker_before = (app.conf.broker_url, app.conf.task_always_eager)
+        for name, value in self._restore.items():
+            setattr(settings, name, type(value)(float(self.worker_settings[name])))
         connection.settings_dict.setdefault("TEST", {})
         connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_{self.label}"
         self.old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
@@ -311,6 +315,13 @@ class Stage:
         connection.close()
         if self.old_name is not None:
             connection.creation.destroy_test_db(self.old_name, verbosity=0)
+            self.old_name = None
+        from django.conf import settings
+
+        for name, value in getattr(self, "_restore", {}).items():
+            setattr(settings, name, value)
+        if getattr(self, "_broker_before", None):
+            use_broker(self._broker_before[0], eager=self._broker_before[1])
 
     def pending_stop_payments(self, count: int, *, per_case: int = 100) -> list:
         """``count`` stop-payments awaiting approval, spread over the partner banks."""
