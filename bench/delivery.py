@@ -229,7 +229,9 @@ def run(ctx=None) -> dict:
     burst = int(_opt(ctx, "delivery_burst", 1000))
     steady_n = int(rate * seconds)
     results: dict = {"steady_rate_per_s": rate, "steady_approvals": steady_n, "burst_approvals": burst}
-    with Stage("deliverybench") as stage:
+    concurrency = int(_opt(ctx, "delivery_worker_concurrency", 4))  # make run's worker has 4
+    results["worker_processes"] = concurrency
+    with Stage("deliverybench", concurrency=concurrency) as stage:
         steady_tasks = stage.pending_stop_payments(steady_n)
         burst_tasks = stage.pending_stop_payments(burst)
         light_tasks = stage.pending_stop_payments(20)
@@ -250,8 +252,23 @@ def run(ctx=None) -> dict:
     return results
 
 
-def main() -> int:
-    results = run({})
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.delivery", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=50)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--burst", type=int, default=1000)
+    parser.add_argument("--worker-concurrency", type=int, default=4)
+    args = parser.parse_args(argv)
+    results = run(
+        {
+            "delivery_rate": args.rate,
+            "delivery_seconds": args.seconds,
+            "delivery_burst": args.burst,
+            "delivery_worker_concurrency": args.worker_concurrency,
+        }
+    )
     print(json.dumps(results, indent=2))
     return 0 if results["steady_p99_ok"] and results["recovery"].get("ok") else 1
 
