@@ -211,7 +211,11 @@ def record_outcome(
                 wait = max(0.0, (next_at - now).total_seconds())
                 delivery.next_attempt_at, delivery.queued_at, outcome = next_at, now, "retry"
                 delivery_id = claim.delivery_id
-                transaction.on_commit(lambda: publish_push(delivery_id, countdown=wait))
+                # A long Retry-After is not put on the broker as a countdown beyond the back-off
+                # cap: Redis would re-deliver an ETA message older than its visibility timeout.
+                # An early job finds the row "not due"; the sweeper publishes it when it is.
+                countdown = min(wait, settings.DELIVERY_BACKOFF_MAX)
+                transaction.on_commit(lambda: publish_push(delivery_id, countdown=countdown))
         delivery.save(
             update_fields=[
                 "state",

@@ -137,6 +137,19 @@ def test_partner_503_for_a_while_then_200_delivered_once(live, analyst):
     assert {r["idempotency_key"] for r in live.sim.received("CCB")} == {str(delivery.pk)}
 
 
+def test_retry_after_beyond_the_backoff_cap_is_honoured_through_the_row(live, analyst):
+    # Retry-After 3 s > DELIVERY_BACKOFF_MAX 1 s: the job is published with a 1 s countdown,
+    # finds the row not due, and the sweeper publishes it once it is.
+    live.sim.set_mode("flaky", "CCB", fail_count=1, retry_after=3)
+    task = _stop_payment(analyst)
+    delivery = _delivery(task)
+    live.wait(lambda: Delivery.objects.get(pk=delivery.pk).state == DeliveryState.DELIVERED, timeout=30)
+    first, second = DeliveryAttempt.objects.filter(delivery=delivery).order_by("at")
+    assert (first.status_code, second.status_code) == (503, 202)
+    assert (second.at - first.at).total_seconds() >= 2.9
+    assert "not due" in live.worker.log()
+
+
 def test_partner_400_is_not_retried_and_the_task_is_flagged(live, analyst, supervisor):
     live.sim.set_mode("bad_request", "CCB")
     task = _stop_payment(analyst)
