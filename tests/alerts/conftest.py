@@ -31,7 +31,7 @@ FAST = {
     "DELIVERY_AGENCY_CONCURRENCY": "2",
     "WATCH_SECONDS": "3600",
 }
-PARTNERS = ("CCB", "ICBC", "ABC", "CMCC")
+PARTNERS = ("CCB", "ICBC", "ABC", "CMCC", "TENCENT")
 
 
 @pytest.fixture

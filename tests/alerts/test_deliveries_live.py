@@ -222,6 +222,8 @@ def test_every_pushable_type_goes_the_same_way_with_its_result_fields(live, anal
         (TaskType.ACCOUNT_QUERY, "ABC", TargetKind.BANK_ACCOUNT, "6230000000000778", "holder_name"),
         (TaskType.NUMBER_SHUTDOWN, "CMCC", TargetKind.PHONE, "13912345678", "done_at"),
         (TaskType.NUMBER_TRACE, "CMCC", TargetKind.PHONE, "13912345679", "registered_name"),
+        (TaskType.URL_BLOCK, "TENCENT", TargetKind.URL, "https://fake-invest.example/", "done_at"),
+        (TaskType.ACCOUNT_BAN, "TENCENT", TargetKind.SOCIAL_ACCOUNT, "wxid_fraud_0001", "done_at"),
     ]
     tasks = {}
     for task_type, code, kind, value, field in specs:
