@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Task
 
@@ -18,7 +19,27 @@ log = logging.getLogger(__name__)
 
 
 def delivery_window() -> timedelta:
-    return timedelta(seconds=getattr(settings, "DELIVERY_WINDOW_SECONDS", 24 * 3600))
+    return timedelta(seconds=settings.DELIVERY_WINDOW_SECONDS)
+
+
+def legal_lapse(task: Task) -> datetime | None:
+    """When a stop-payment's legal basis runs out: 48 hours from its approval.
+
+    Pushing it later would ask a bank to hold money without authority, so no
+    retry or re-send of a stop-payment delivery goes past this instant.
+    """
+    from cases.choices import STOP_PAYMENT_HOURS, TaskType
+
+    if task.type != TaskType.EMERGENCY_STOP_PAYMENT:
+        return None
+    return (task.approved_at or timezone.now()) + timedelta(hours=STOP_PAYMENT_HOURS)
+
+
+def give_up_time(task: Task, now: datetime) -> datetime:
+    """The end of the retry window: the configured window, never past the legal lapse."""
+    window_end = now + delivery_window()
+    lapse = legal_lapse(task)
+    return min(window_end, lapse) if lapse else window_end
 
 
 def dispatch_task(task: Task) -> Delivery | None:
@@ -37,21 +58,18 @@ def dispatch_task(task: Task) -> Delivery | None:
         transaction.on_commit(lambda: events.task_event("task_new", task.pk))
         return None
     now = timezone.now()
-    delivery = Delivery.objects.create(task=task, agency=agency, give_up_at=now + delivery_window())
+    # queued_at is set now: if the process dies before publishing, the sweeper
+    # sees a stale queued_at and publishes the job itself.
+    delivery = Delivery.objects.create(task=task, agency=agency, give_up_at=give_up_time(task, now), queued_at=now)
     transaction.on_commit(lambda: enqueue(delivery.pk))
     return delivery
 
 
 def enqueue(delivery_id) -> None:
     """Put the push job on the broker; if the broker is away the sweeper re-queues it."""
-    from .tasks import push_delivery
+    from .tasks import publish_push
 
-    try:
-        push_delivery.apply_async(args=[str(delivery_id)])
-    except Exception:
-        log.warning("broker unavailable, delivery %s left for the sweeper", delivery_id, exc_info=True)
-        return
-    Delivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING).update(queued_at=timezone.now())
+    publish_push(str(delivery_id))
 
 
 @transaction.atomic
@@ -63,14 +81,20 @@ def resend_delivery(delivery: Delivery, *, acting_user) -> Delivery:
     from coordination.exceptions import ActionNotAllowed, Conflict
 
     if not permissions.can_resend(acting_user):
-        raise ActionNotAllowed("Only a supervisor re-sends deliveries.")
+        raise ActionNotAllowed(_("Only a supervisor re-sends deliveries."))
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
     if delivery.state not in (DeliveryState.FAILED, DeliveryState.DEAD):
-        raise Conflict(f"Only a failed or dead-lettered delivery is re-sent (this one is {delivery.state}).")
+        raise Conflict(
+            _("Only a failed or dead-lettered delivery is re-sent (this one is %(state)s).") % {"state": delivery.state}
+        )
     before = {"state": delivery.state, "attempts": delivery.attempts}
     now = timezone.now()
-    delivery.state, delivery.next_attempt_at, delivery.give_up_at = DeliveryState.PENDING, now, now + delivery_window()
-    delivery.save(update_fields=["state", "next_attempt_at", "give_up_at"])
+    give_up_at = give_up_time(delivery.task, now)
+    if give_up_at <= now:
+        raise Conflict(_("This stop-payment has lapsed in law; issue a new one instead of re-sending."))
+    delivery.state, delivery.next_attempt_at, delivery.give_up_at = DeliveryState.PENDING, now, give_up_at
+    delivery.queued_at, delivery.locked_until, delivery.lease_token = now, None, None
+    delivery.save(update_fields=["state", "next_attempt_at", "give_up_at", "queued_at", "locked_until", "lease_token"])
     if delivery.task.needs_attention:
         clear_flag(delivery.task, acting_user=acting_user)
     audit.record(

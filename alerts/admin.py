@@ -1,5 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
+from coordination.exceptions import ActionNotAllowed, Conflict
+
+from .actions import resend_delivery
 from .models import Delivery, DeliveryAttempt, Notification
 
 
@@ -20,6 +24,19 @@ class DeliveryAdmin(admin.ModelAdmin):
     search_fields = ("=id", "=task__id")
     inlines = [DeliveryAttemptInline]
     show_full_result_count = False
+    actions = ["resend"]
+
+    @admin.action(description=_("Re-send (same Idempotency-Key)"))
+    def resend(self, request, queryset):
+        """Through the action: a supervisor only, failed or dead-lettered only, audited."""
+        done = 0
+        for delivery in Delivery.objects.visible_to(request.user, "change").filter(pk__in=queryset.values("pk")):
+            try:
+                resend_delivery(delivery, acting_user=request.user)
+                done += 1
+            except (ActionNotAllowed, Conflict) as exc:
+                self.message_user(request, f"{delivery.pk}: {exc}", messages.WARNING)
+        self.message_user(request, _("%(n)d deliveries re-sent.") % {"n": done})
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -33,6 +33,12 @@ class Delivery(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     last_status = models.PositiveSmallIntegerField(_("last status"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # The claim: a job owns the delivery until ``locked_until`` (longer than one HTTP
+    # attempt can last). No transaction stays open across the HTTP call; the outcome
+    # is written only by the holder of ``lease_token``. A killed worker's lease simply
+    # runs out and the sweeper re-queues the delivery.
+    locked_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    lease_token = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -43,6 +49,11 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="delivery_due_idx"),
             models.Index(fields=["task", "-created_at"], name="delivery_task_idx"),
+            # The sweeper and the per-agency in-flight count read only open deliveries.
+            models.Index(fields=["next_attempt_at"], name="delivery_pending_idx", condition=models.Q(state="pending")),
+            models.Index(
+                fields=["agency", "locked_until"], name="delivery_inflight_idx", condition=models.Q(state="pending")
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,18 +1,38 @@
-"""Background jobs: pushing deliveries and sending notification email."""
+"""Background jobs: pushing deliveries, sweeping lost ones, watchers, notification email.
+
+A push is three steps, and no database transaction stays open across the HTTP
+call (docs/deliveries.md, docs/adr/0005):
+
+1. claim: a short transaction takes the row with ``SELECT ... FOR UPDATE SKIP
+   LOCKED``, checks the agency's in-flight limit, and writes a lease
+   (``locked_until``, ``lease_token``);
+2. the signed POST, with connect and read timeouts;
+3. record: a second short transaction writes the attempt and, if it still holds
+   the lease, the outcome the protocol's answer table decides.
+
+A worker killed between 1 and 3 leaves a lease that runs out; the sweeper then
+publishes the job again. The partner deduplicates on ``Idempotency-Key``.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
 import time
-from datetime import timedelta
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import httpx
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
+
+from cases.choices import TaskState
 
 from .choices import DeliveryState
 from .models import Delivery, DeliveryAttempt, Notification
@@ -23,32 +43,67 @@ log = logging.getLogger(__name__)
 
 DONE = frozenset(range(200, 300)) | {409}
 PERMANENT = frozenset({400, 401, 403, 404, 410, 422})
-CONNECT_TIMEOUT = 3.0
-READ_TIMEOUT = 10.0
+# Namespace of the advisory lock that serialises claims of one agency's deliveries.
+AGENCY_LOCK_NS = 4_0401
+SWEEP_BATCH = 500
+
+# One connection pool per worker process: keep-alive to partners saves a handshake per push.
+_client: httpx.Client | None = None
+
+
+def _http() -> httpx.Client:
+    global _client
+    if _client is None:
+        _client = httpx.Client(
+            timeout=httpx.Timeout(settings.DELIVERY_READ_TIMEOUT, connect=settings.DELIVERY_CONNECT_TIMEOUT),
+            trust_env=False,  # a proxy from the environment must never see a push
+            limits=httpx.Limits(max_keepalive_connections=20, max_connections=50),
+        )
+    return _client
+
+
+def lease_seconds() -> float:
+    """Longer than one attempt can last, so a live worker never loses its claim."""
+    return settings.DELIVERY_CONNECT_TIMEOUT + settings.DELIVERY_READ_TIMEOUT + settings.DELIVERY_LEASE_MARGIN
 
 
 def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
-    """Exponential back-off with full jitter, capped at 10 minutes; ``Retry-After`` wins if longer."""
-    delay = random.uniform(0, min(600.0, 2.0 * 2 ** min(attempt, 12)))
+    """Exponential back-off with jitter (half fixed, half random); ``Retry-After`` wins if longer."""
+    ceiling = min(settings.DELIVERY_BACKOFF_MAX, settings.DELIVERY_BACKOFF_BASE * 2 ** min(max(attempt - 1, 0), 20))
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)
     return max(delay, retry_after or 0.0)
 
 
-def _retry_after(response: httpx.Response | None) -> float | None:
-    if response is None:
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
+    if not value:
         return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
     try:
-        return float(response.headers.get("Retry-After", ""))
-    except ValueError:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
         return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.now().astimezone().tzinfo)
+    return max(0.0, (when - (now or timezone.now())).total_seconds())
 
 
-@shared_task(name="alerts.push_delivery", acks_late=True)
-def push_delivery(delivery_id: str) -> str:
-    """Send one delivery: claim it, sign, POST, record the attempt, decide what next."""
-    from cases.actions import flag_task, mark_dispatched
+@dataclass
+class Claim:
+    delivery_id: str
+    token: uuid.UUID
+    agency_code: str
+    url: str
+    secret: str
+    body: bytes
 
-    from . import events
 
+def claim_delivery(delivery_id: str) -> Claim | str:
+    """Take the lease on a due delivery, or say why not (a short transaction)."""
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
@@ -57,64 +112,276 @@ def push_delivery(delivery_id: str) -> str:
             .first()
         )
         if delivery is None:
-            return "skipped"
+            return "skipped"  # done, failed, or another job holds the row this instant
         now = timezone.now()
+        if delivery.locked_until and delivery.locked_until > now:
+            return "claimed"  # another job is mid-push; its outcome decides
         if delivery.next_attempt_at > now + timedelta(seconds=1):
-            return "not due"
-        body = push_body(delivery)
-        headers = {
-            "Content-Type": "application/json",
-            "Idempotency-Key": str(delivery.id),
-            "X-Signature": signature_header(delivery.agency.endpoint_secret, body),
-        }
-        started = time.monotonic()
-        response, error = None, ""
-        try:
-            response = httpx.post(
-                delivery.agency.endpoint_url,
-                content=body,
-                headers=headers,
-                timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+            return "not due"  # an early duplicate; the retry's own message or the sweeper comes later
+        if delivery.task.state == TaskState.CANCELLED:
+            # The centre withdrew the task while the partner was unreachable: stop pushing it.
+            Delivery.objects.filter(pk=delivery.pk).update(
+                state=DeliveryState.FAILED, last_error="task cancelled before it was delivered"
             )
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-        duration = int((time.monotonic() - started) * 1000)
-        status = response.status_code if response is not None else None
-        DeliveryAttempt.objects.create(delivery=delivery, status_code=status, error=error, duration_ms=duration)
+            return "cancelled"
+        with connection.cursor() as cursor:
+            # Serialise the in-flight count per agency for the rest of this short transaction.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [AGENCY_LOCK_NS, delivery.agency_id])
+            # The lease need not survive a database crash (then the push is simply sent again
+            # and the partner deduplicates): skip this commit's fsync, half of a push's disk waits.
+            cursor.execute("SET LOCAL synchronous_commit = off")
+        in_flight = Delivery.objects.filter(
+            agency_id=delivery.agency_id, state=DeliveryState.PENDING, locked_until__gt=now
+        ).count()
+        if in_flight >= settings.DELIVERY_AGENCY_CONCURRENCY:
+            return "busy"
+        agency = delivery.agency
+        if not agency.has_endpoint:
+            return "no endpoint"
+        token = uuid.uuid4()
+        Delivery.objects.filter(pk=delivery.pk).update(
+            locked_until=now + timedelta(seconds=lease_seconds()), lease_token=token
+        )
+        return Claim(
+            delivery_id=str(delivery.pk),
+            token=token,
+            agency_code=agency.code,
+            url=agency.endpoint_url,
+            secret=agency.endpoint_secret,
+            body=push_body(delivery),
+        )
+
+
+def send(claim: Claim) -> tuple[int | None, str, float | None, int]:
+    """POST the signed body; returns status (or None), error, Retry-After seconds, duration in ms."""
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": claim.delivery_id,
+        # Signed at send time, so a delayed retry never carries a stale timestamp.
+        "X-Signature": signature_header(claim.secret, claim.body),
+    }
+    started = time.monotonic()
+    status, error, retry_after = None, "", None
+    try:
+        response = _http().post(claim.url, content=claim.body, headers=headers)
+        status = response.status_code
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
+    return status, error, retry_after, int((time.monotonic() - started) * 1000)
+
+
+def record_outcome(
+    claim: Claim, status: int | None, error: str, retry_after: float | None, duration_ms: int
+) -> tuple[str, float]:
+    """Write the attempt and, if the lease is still ours, what the answer table decides."""
+    from cases.actions import flag_task, mark_dispatched
+
+    from . import events
+
+    wait = 0.0
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().select_related("task").get(pk=claim.delivery_id)
+        DeliveryAttempt.objects.create(delivery=delivery, status_code=status, error=error, duration_ms=duration_ms)
+        if delivery.lease_token != claim.token or delivery.state != DeliveryState.PENDING:
+            # Our lease ran out and another job took over: the attempt is on record, the outcome is theirs.
+            return "lease lost", wait
+        now = timezone.now()
         delivery.attempts += 1
         delivery.last_status, delivery.last_error = status, error
-        outcome = "retry"
+        delivery.locked_until, delivery.lease_token = None, None
+        task = delivery.task
         if status in DONE:
-            delivery.state, delivery.delivered_at, outcome = DeliveryState.DELIVERED, timezone.now(), "delivered"
-            mark_dispatched(delivery.task, at=delivery.delivered_at)
+            delivery.state, delivery.delivered_at, outcome = DeliveryState.DELIVERED, now, "delivered"
+            mark_dispatched(task, at=now)
         elif status in PERMANENT:
             delivery.state, outcome = DeliveryState.FAILED, "failed"
-            flag_task(delivery.task, reason=f"push refused with HTTP {status}")
-            transaction.on_commit(lambda: events.task_event("delivery_failed", delivery.task_id))
+            flag_task(task, reason=f"push refused with HTTP {status}")
+            transaction.on_commit(lambda: events.task_event("delivery_failed", task.pk))
         else:
-            wait = backoff_seconds(delivery.attempts, _retry_after(response))
-            next_at = timezone.now() + timedelta(seconds=wait)
-            if next_at >= delivery.give_up_at:
+            wait = backoff_seconds(delivery.attempts, retry_after)
+            next_at = now + timedelta(seconds=wait)
+            if now >= delivery.give_up_at:
                 delivery.state, outcome = DeliveryState.DEAD, "dead"
-                flag_task(delivery.task, reason="push dead-lettered after the retry window")
-                transaction.on_commit(lambda: events.task_event("delivery_failed", delivery.task_id))
+                flag_task(task, reason=dead_letter_reason(delivery))
+                transaction.on_commit(lambda: events.task_event("delivery_failed", task.pk))
             else:
-                delivery.next_attempt_at = next_at
-                transaction.on_commit(lambda: push_delivery.apply_async(args=[str(delivery.id)], countdown=wait))
-        delivery.save()
-    log.info("delivery %s attempt %s -> %s (%s)", delivery.id, delivery.attempts, status or error, outcome)
+                # One last attempt at the edge of the window rather than none.
+                next_at = min(next_at, delivery.give_up_at)
+                wait = max(0.0, (next_at - now).total_seconds())
+                delivery.next_attempt_at, delivery.queued_at, outcome = next_at, now, "retry"
+                delivery_id = claim.delivery_id
+                # A long Retry-After is not put on the broker as a countdown beyond the back-off
+                # cap: Redis would re-deliver an ETA message older than its visibility timeout.
+                # An early job finds the row "not due"; the sweeper publishes it when it is.
+                countdown = min(wait, settings.DELIVERY_BACKOFF_MAX)
+                transaction.on_commit(lambda: publish_push(delivery_id, countdown=countdown))
+        delivery.save(
+            update_fields=[
+                "state",
+                "attempts",
+                "last_status",
+                "last_error",
+                "locked_until",
+                "lease_token",
+                "delivered_at",
+                "next_attempt_at",
+                "queued_at",
+            ]
+        )
+    return outcome, wait
+
+
+def dead_letter_reason(delivery) -> str:
+    from .actions import legal_lapse
+
+    lapse = legal_lapse(delivery.task)
+    if lapse is not None and delivery.give_up_at >= lapse:
+        return "push dead-lettered: the stop-payment's legal window is over; re-issue it"
+    return "push dead-lettered after the retry window"
+
+
+def publish_push(delivery_id: str, countdown: float = 0.0) -> bool:
+    """Publish a push job; on a broker error leave it to the sweeper (``queued_at`` cleared)."""
+    if countdown and push_delivery.app.conf.task_always_eager:
+        # Eager Celery (test settings only) would run a delayed retry at once, recursively.
+        return True
+    try:
+        push_delivery.apply_async(args=[delivery_id], countdown=countdown or None)
+    except Exception:
+        log.warning("broker unavailable; delivery %s left for the sweeper", delivery_id, exc_info=True)
+        Delivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING).update(queued_at=None)
+        return False
+    return True
+
+
+@shared_task(name="alerts.push_delivery", acks_late=True, ignore_result=True)
+def push_delivery(delivery_id: str) -> str:
+    """Send one delivery: claim, sign, POST, record the attempt, decide what next. Idempotent."""
+    claim = claim_delivery(delivery_id)
+    if claim == "busy":
+        # The agency is at its in-flight limit: step aside so this worker serves other agencies.
+        Delivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING).update(queued_at=timezone.now())
+        publish_push(delivery_id, countdown=random.uniform(0.2, 0.6))
+        return "deferred"
+    if not isinstance(claim, Claim):
+        return claim
+    status, error, retry_after, duration = send(claim)
+    outcome, wait = record_outcome(claim, status, error, retry_after, duration)
+    log.info(
+        "delivery %s to %s: %s in %d ms -> %s%s",
+        claim.delivery_id,
+        claim.agency_code,
+        status or error,
+        duration,
+        outcome,
+        f" (next in {wait:.1f}s)" if outcome == "retry" else "",
+    )
     return outcome
 
 
-@shared_task(name="alerts.send_notification_emails")
+def stale_deliveries(now: datetime | None = None):
+    """Pending deliveries that are due, not claimed, and whose job has not shown up in time."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.DELIVERY_REQUEUE_AFTER)
+    return (
+        Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=stale, next_attempt_at__lt=stale))
+    )
+
+
+@shared_task(name="alerts.sweep_deliveries", ignore_result=True)
+def sweep_deliveries() -> int:
+    """Publish again every delivery whose job was lost; the row, not the broker, is the record.
+
+    Covers a process that died between commit and publish, a broker restarted or
+    flushed, a retry's ETA message held by a worker that died, and a worker killed
+    mid-push (once its lease runs out). Does not wait for the broker's visibility
+    timeout. A spurious re-publish is harmless: the claim lets one job act.
+    """
+    total = 0
+    while True:
+        now = timezone.now()
+        with transaction.atomic():
+            ids = list(
+                stale_deliveries(now)
+                .select_for_update(skip_locked=True)
+                .order_by("next_attempt_at")
+                .values_list("pk", flat=True)[:SWEEP_BATCH]
+            )
+            if ids:
+                Delivery.objects.filter(pk__in=ids).update(queued_at=now)
+        for delivery_id in ids:
+            if not publish_push(str(delivery_id)):
+                return total
+        total += len(ids)
+        if len(ids) < SWEEP_BATCH:
+            break
+    if total:
+        log.warning("sweeper re-queued %d deliveries", total)
+    return total
+
+
+@shared_task(name="alerts.send_notification_emails", ignore_result=True)
 def send_notification_emails(dedupe_key: str) -> int:
-    """Email the notifications of one event to the people who chose email."""
+    """Email the notifications of one event to the people who chose email; each once."""
     sent = 0
-    rows = Notification.objects.filter(dedupe_key=dedupe_key, emailed_at__isnull=True, user__notify_by_email=True)
-    for note in rows.select_related("user"):
+    rows = Notification.objects.filter(
+        dedupe_key=dedupe_key, emailed_at__isnull=True, user__notify_by_email=True
+    ).select_related("user")
+    for note in rows:
         if not note.user.email:
             continue
-        send_mail(note.title, note.body or note.title, settings.DEFAULT_FROM_EMAIL, [note.user.email])
-        Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())
+        # Claim before sending: a concurrent run of this job does not send the same email.
+        if not Notification.objects.filter(pk=note.pk, emailed_at__isnull=True).update(emailed_at=timezone.now()):
+            continue
+        try:
+            send_mail(note.title, note.body or note.title, settings.DEFAULT_FROM_EMAIL, [note.user.email])
+        except Exception:
+            # Give the claim back so the next run of this job tries again.
+            Notification.objects.filter(pk=note.pk).update(emailed_at=None)
+            raise
         sent += 1
     return sent
+
+
+@shared_task(name="alerts.watch_overdue", ignore_result=True)
+def watch_overdue() -> int:
+    """Escalate tasks past their deadline (see ``watchers.overdue``)."""
+    from . import watchers
+
+    return watchers.overdue()
+
+
+@shared_task(name="alerts.watch_lapses", ignore_result=True)
+def watch_lapses() -> int:
+    """Warn before stop-payments lapse and expire lapsed measures."""
+    from . import watchers
+
+    return watchers.lapse_warnings() + watchers.expire_lapsed()
+
+
+@shared_task(name="alerts.watch_renewals", ignore_result=True)
+def watch_renewals() -> int:
+    """Remind renewal of freezes that expire within 15 days."""
+    from . import watchers
+
+    return watchers.renewal_reminders()
+
+
+_probe_redis = None
+
+
+@shared_task(name="alerts.bench_probe", ignore_result=True)
+def bench_probe(key: str) -> None:
+    """The benchmark's ceiling: a job that does nothing but note when it started.
+
+    The note goes to the broker's Redis, which the benchmark reads (bench/delivery.py).
+    """
+    global _probe_redis
+    import redis
+
+    if _probe_redis is None:
+        _probe_redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    _probe_redis.rpush("bench:probe", f"{key} {time.time():.6f}")

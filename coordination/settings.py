@@ -215,7 +215,30 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = False
-CELERY_BEAT_SCHEDULE: dict = {}
+# Deliveries to partner endpoints (docs/deliveries.md). Seconds throughout.
+DELIVERY_WINDOW_SECONDS = _typed("DELIVERY_WINDOW_SECONDS", env.int, 24 * 3600)
+DELIVERY_BACKOFF_BASE = _typed("DELIVERY_BACKOFF_BASE", env.float, 2.0)
+DELIVERY_BACKOFF_MAX = _typed("DELIVERY_BACKOFF_MAX", env.float, 600.0)
+DELIVERY_CONNECT_TIMEOUT = _typed("DELIVERY_CONNECT_TIMEOUT", env.float, 3.0)
+DELIVERY_READ_TIMEOUT = _typed("DELIVERY_READ_TIMEOUT", env.float, 10.0)
+# A claim outlives the longest possible attempt by this margin; then the sweeper may re-queue.
+DELIVERY_LEASE_MARGIN = _typed("DELIVERY_LEASE_MARGIN", env.float, 5.0)
+# At most this many pushes in flight per agency: a slow partner holds at most this many workers.
+DELIVERY_AGENCY_CONCURRENCY = _typed("DELIVERY_AGENCY_CONCURRENCY", env.int, 2)
+# How long a job put on the broker may go unclaimed before the sweeper publishes it again.
+DELIVERY_REQUEUE_AFTER = _typed("DELIVERY_REQUEUE_AFTER", env.float, 15.0)
+DELIVERY_SWEEP_SECONDS = _typed("DELIVERY_SWEEP_SECONDS", env.float, 5.0)
+# Empty: pushes share the default queue. Name a queue to give pushes their own workers.
+DELIVERY_QUEUE = env.str("DELIVERY_QUEUE", default="")
+if DELIVERY_QUEUE:
+    CELERY_TASK_ROUTES = {"alerts.push_delivery": {"queue": DELIVERY_QUEUE}}
+WATCH_SECONDS = _typed("WATCH_SECONDS", env.float, 60.0)
+CELERY_BEAT_SCHEDULE: dict = {
+    "sweep-deliveries": {"task": "alerts.sweep_deliveries", "schedule": DELIVERY_SWEEP_SECONDS},
+    "watch-overdue": {"task": "alerts.watch_overdue", "schedule": WATCH_SECONDS},
+    "watch-lapses": {"task": "alerts.watch_lapses", "schedule": WATCH_SECONDS},
+    "watch-renewals": {"task": "alerts.watch_renewals", "schedule": 3600.0},
+}
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@afc.invalid")
@@ -241,5 +264,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx logs every request at INFO: one line per push attempt, already logged by alerts.tasks.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }

@@ -1,0 +1,57 @@
+"""Serializers of deliveries (a task's push history) and notifications."""
+
+from rest_framework import serializers
+
+from ..models import Delivery, DeliveryAttempt, Notification
+
+
+class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeliveryAttempt
+        fields = ["at", "status_code", "error", "duration_ms"]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    """One push of a task with every attempt; ``id`` is the ``Idempotency-Key``."""
+
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    attempt_log = DeliveryAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "task",
+            "agency",
+            "state",
+            "attempts",
+            "created_at",
+            "next_attempt_at",
+            "give_up_at",
+            "delivered_at",
+            "last_status",
+            "last_error",
+            "attempt_log",
+        ]
+        read_only_fields = fields
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "url", "task", "case", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class MarkReadSerializer(serializers.Serializer):
+    """Without ``ids``, every unread notification of the caller is marked read."""
+
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=1000)
+
+
+class UnreadCountSerializer(serializers.Serializer):
+    unread = serializers.IntegerField()
+
+
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()

@@ -1,0 +1,130 @@
+"""Deadline watchers, run by Celery beat (``alerts.tasks.watch_*``).
+
+Each one reads a narrow, indexed slice of tasks in batches of ids (partial
+indexes ``task_overdue_watch_idx`` and ``task_lapse_watch_idx``, migration
+alerts/0004), so its cost follows the number of tasks that need action, not the
+size of the table. Each is idempotent: the task's own mark (``is_overdue``,
+``lapse_warned_at``, ``renewal_reminded_at``, the ``expired`` state) is claimed
+with a conditional UPDATE in the same transaction as the notifications, and
+``Notification.dedupe_key`` is unique per user, so running a watcher twice, or
+two at once, notifies once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import User
+from cases.actions import expire_task, mark_overdue
+from cases.choices import AWAITING_AGENCY_STATES, TaskState, TaskType
+from cases.models import Task
+
+from . import events
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+LAPSE_WARNING = timedelta(hours=2)
+RENEWAL_NOTICE = timedelta(days=15)
+TIME_LIMITED = (TaskType.EMERGENCY_STOP_PAYMENT, TaskType.FREEZE)
+
+
+def _batches(queryset, order: str) -> Iterator[list[Task]]:
+    """Tasks of ``queryset`` in keyset-paginated batches (never OFFSET, never the whole table)."""
+    last = None
+    while True:
+        page = queryset.order_by(order, "id")
+        if last is not None:
+            page = page.filter(**{f"{order}__gte": last[0]}).exclude(**{order: last[0], "id__lte": last[1]})
+        rows = list(page.select_related("case", "agency")[:BATCH])
+        if not rows:
+            return
+        yield rows
+        tail = rows[-1]
+        last = (getattr(tail, order), tail.pk)
+        if len(rows) < BATCH:
+            return
+
+
+def _supervisors() -> list[User]:
+    return list(User.objects.filter(role="supervisor", is_active=True))
+
+
+def overdue(now: datetime | None = None) -> int:
+    """Tasks the agency still owes an answer on, past their deadline: mark overdue and escalate."""
+    now = now or timezone.now()
+    rows = Task.objects.filter(is_overdue=False, state__in=AWAITING_AGENCY_STATES, deadline__lt=now)
+    supervisors = _supervisors()
+    count = 0
+    for batch in _batches(rows, "deadline"):
+        for task in batch:
+            with transaction.atomic():
+                if mark_overdue(task):
+                    events.overdue(task, supervisors)
+                    count += 1
+    if count:
+        log.info("watchers: %d tasks overdue", count)
+    return count
+
+
+def lapse_warnings(now: datetime | None = None) -> int:
+    """Stop-payments lapsing within two hours: warn the analyst to freeze or re-issue."""
+    now = now or timezone.now()
+    rows = Task.objects.filter(
+        state=TaskState.COMPLETED,
+        type=TaskType.EMERGENCY_STOP_PAYMENT,
+        lapse_warned_at__isnull=True,
+        lapses_at__gt=now,
+        lapses_at__lte=now + LAPSE_WARNING,
+    )
+    count = 0
+    for batch in _batches(rows, "lapses_at"):
+        for task in batch:
+            with transaction.atomic():
+                # Watcher marks are not domain changes of the task; a conditional UPDATE claims them.
+                if Task.objects.filter(pk=task.pk, lapse_warned_at__isnull=True).update(lapse_warned_at=now):
+                    events.lapse_warning(task)
+                    count += 1
+    return count
+
+
+def expire_lapsed(now: datetime | None = None) -> int:
+    """Stop-payments and freezes whose lapse time has passed move to ``expired``."""
+    now = now or timezone.now()
+    rows = Task.objects.filter(state=TaskState.COMPLETED, type__in=TIME_LIMITED, lapses_at__lte=now)
+    count = 0
+    for batch in _batches(rows, "lapses_at"):
+        for task in batch:
+            with transaction.atomic():
+                locked = Task.objects.select_for_update(skip_locked=True).filter(pk=task.pk).first()
+                if locked is None or locked.state != TaskState.COMPLETED:
+                    continue
+                expire_task(locked)
+                events.expired(task)
+                count += 1
+    return count
+
+
+def renewal_reminders(now: datetime | None = None) -> int:
+    """Freezes expiring within 15 days: remind the analyst to renew."""
+    now = now or timezone.now()
+    rows = Task.objects.filter(
+        state=TaskState.COMPLETED,
+        type=TaskType.FREEZE,
+        renewal_reminded_at__isnull=True,
+        lapses_at__gt=now,
+        lapses_at__lte=now + RENEWAL_NOTICE,
+    )
+    count = 0
+    for batch in _batches(rows, "lapses_at"):
+        for task in batch:
+            with transaction.atomic():
+                if Task.objects.filter(pk=task.pk, renewal_reminded_at__isnull=True).update(renewal_reminded_at=now):
+                    events.renewal_reminder(task)
+                    count += 1
+    return count
