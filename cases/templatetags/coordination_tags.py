@@ -1,0 +1,96 @@
+"""Template helpers: masking through ``coordination.masking.mask``, money, countdowns, roles."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils import timezone
+from django.utils.formats import number_format
+
+from cases import permissions
+from coordination.masking import mask
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def masked(context, value, kind: str, own_target: bool = False):
+    """``value`` as the current user may see it (the one masking function)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return mask(user, kind, value or "", own_task_target=bool(own_target))
+
+
+@register.simple_tag(takes_context=True)
+def masked_target(context, task):
+    """A task's target: in full for its own agency and the centre, masked elsewhere."""
+    if task.target_id is None:
+        return ""
+    user = context["request"].user
+    own = bool(getattr(user, "agency_id", None)) and user.agency_id == task.agency_id
+    return mask(user, task.target.kind, task.target.value, own_task_target=own)
+
+
+@register.filter
+def yuan(value):
+    """Money as ¥52,000.00 (Decimal in, never float)."""
+    if value in (None, ""):
+        return "—"
+    return "¥" + number_format(Decimal(value).quantize(Decimal("0.01")), 2, force_grouping=True)
+
+
+@register.filter
+def iso(value):
+    return value.isoformat() if value else ""
+
+
+@register.filter
+def seconds_left(deadline):
+    if not deadline:
+        return ""
+    return int((deadline - timezone.now()).total_seconds())
+
+
+@register.filter
+def duration(seconds):
+    """Seconds as h:mm:ss (dashboard figures)."""
+    if seconds is None:
+        return "—"
+    seconds = int(seconds)
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    return f"{sign}{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+@register.filter
+def agency_name(agency):
+    """The agency's name in the current language."""
+    from django.utils.translation import get_language
+
+    if agency is None:
+        return ""
+    if (get_language() or "").startswith("en") and agency.name_en:
+        return agency.name_en
+    return agency.name
+
+
+@register.filter
+def ref_name(item):
+    """A reference item's (fraud type, district...) name in the current language."""
+    from django.utils.translation import get_language
+
+    if item is None:
+        return ""
+    if (get_language() or "").startswith("en") and getattr(item, "name_en", ""):
+        return item.name_en
+    return item.name
+
+
+@register.simple_tag(takes_context=True)
+def can(context, rule: str, obj=None):
+    """Whether the current user may do ``rule`` (names of ``cases.permissions``)."""
+    user = context["request"].user
+    if rule == "act_for_agency":
+        return permissions.can_act_for_agency(user, obj)
+    return getattr(permissions, f"can_{rule}")(user)
