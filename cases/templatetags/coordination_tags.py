@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django import template
 from django.utils import timezone
-from django.utils.formats import number_format
 
 from cases import permissions
 from coordination.masking import mask
@@ -37,7 +36,7 @@ def yuan(value):
     """Money as ¥52,000.00 (Decimal in, never float)."""
     if value in (None, ""):
         return "—"
-    return "¥" + number_format(Decimal(value).quantize(Decimal("0.01")), 2, force_grouping=True)
+    return f"¥{Decimal(value).quantize(Decimal('0.01')):,}"
 
 
 @register.filter

@@ -27,6 +27,8 @@ from ..models import Case, CaseIdentifier, FollowUpProposal, Identifier, Task, T
 from ..validators import normalise_identifier, validate_amount, validate_identifier, validate_resident_id
 
 PAGE_SIZE = 50
+# Reads of personal data are audited but are not events of the case's timeline.
+READ_ACTIONS = ("case.view", "task.view")
 REFERENCE_RE = re.compile(r"^CD-\d{4}-\d{1,12}$", re.IGNORECASE)
 SORTS = {
     "-reported_at": ("reported_at", True),
@@ -313,7 +315,7 @@ class CaseDetailView(ScopedView):
         timeline = list(
             AuditRecord.objects.visible_to(user)
             .filter(case_id=case.pk)
-            .exclude(action="case.view")
+            .exclude(action__in=READ_ACTIONS)
             .order_by("-at", "-id")[:100]
         )
         return render(
