@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, Subquery
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -53,6 +55,10 @@ def home(request):
     if user.role == "auditor" or user.is_superuser:
         return redirect("dashboard")
     raise PermissionDenied
+
+
+def local_midnight(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def sees_cases(user) -> bool:
@@ -114,10 +120,11 @@ class CaseListView(ScopedView):
         if data.get("agency"):
             through = Case.agencies.through.objects.filter(agency_id=data["agency"].pk).values("case_id")
             cases = cases.filter(pk__in=Subquery(through))
+        # Whole local days as a datetime range, so the reported_at indexes apply.
         if data.get("date_from"):
-            cases = cases.filter(reported_at__date__gte=data["date_from"])
+            cases = cases.filter(reported_at__gte=local_midnight(data["date_from"]))
         if data.get("date_to"):
-            cases = cases.filter(reported_at__date__lte=data["date_to"])
+            cases = cases.filter(reported_at__lt=local_midnight(data["date_to"] + timedelta(days=1)))
         q = (data.get("q") or "").strip()
         if q:
             cases = self.search(cases, q)

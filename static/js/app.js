@@ -96,7 +96,21 @@
       options: { maintainAspectRatio: false, scales: { y: { min: 0, max: 100 } } } });
   }
 
+  // Session timeout: polling must not keep an unattended session alive for ever.
+  // After the session's idle age without keyboard or pointer activity, polls stop
+  // (their triggers test window.afcIdle) and the server-side session lapses.
+  function watchIdle() {
+    var limit = parseInt(document.body.dataset.idleSeconds || "0", 10) * 1000;
+    if (!limit) return;
+    var last = Date.now();
+    ["keydown", "pointerdown", "pointermove", "wheel"].forEach(function (name) {
+      document.addEventListener(name, function () { last = Date.now(); window.afcIdle = false; }, { passive: true });
+    });
+    setInterval(function () { if (Date.now() - last > limit) window.afcIdle = true; }, 30000);
+  }
+
   function ready() {
+    watchIdle();
     document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
       s.addEventListener("change", function () { s.form.submit(); });
     });
