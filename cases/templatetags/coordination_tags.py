@@ -125,3 +125,45 @@ ACTION_LABELS = {
 def action_label(code: str) -> str:
     """An audit action code in words (the code itself when it has no label)."""
     return ACTION_LABELS.get(code, code)
+
+
+@register.simple_tag
+def render_select(field):
+    """A ``<select>`` built in Python: the same markup as Django's widget, a fraction of the cost.
+
+    Django renders every ``<option>`` through the template engine; with a hundred
+    agencies in a filter and a bank menu on every transfer row that dominated the
+    page's time.
+    """
+    from django.utils.html import format_html, mark_safe
+
+    current = field.value()
+    current = (
+        {str(v) for v in current} if isinstance(current, list | tuple) else {"" if current is None else str(current)}
+    )
+    attrs = dict(field.field.widget.attrs)
+    attrs.update({"name": field.html_name, "id": field.auto_id})
+    if field.field.required:
+        attrs["required"] = True
+    described = []
+    if field.help_text:
+        described.append(f"{field.auto_id}_helptext")
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+        described.append(f"{field.auto_id}_error")
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    head = "".join(
+        format_html(" {}", key) if value is True else format_html(' {}="{}"', key, value)
+        for key, value in attrs.items()
+        if value not in (False, None)
+    )
+    options = []
+    for value, label in field.field.choices:
+        value = "" if value is None else str(value)
+        options.append(
+            format_html(
+                '<option value="{}"{}>{}</option>', value, mark_safe(" selected") if value in current else "", label
+            )
+        )
+    return mark_safe(f"<select{head}>{''.join(options)}</select>")  # noqa: S308 - every part escaped above

@@ -118,7 +118,7 @@ class CaseListView(ScopedView):
         if data.get("fraud_type"):
             cases = cases.filter(fraud_type=data["fraud_type"])
         if data.get("agency"):
-            through = Case.agencies.through.objects.filter(agency_id=data["agency"].pk).values("case_id")
+            through = Case.agencies.through.objects.filter(agency_id=data["agency"].pk).order_by().values("case_id")
             cases = cases.filter(pk__in=Subquery(through))
         # Whole local days as a datetime range, so the reported_at indexes apply.
         if data.get("date_from"):
@@ -139,10 +139,16 @@ class CaseListView(ScopedView):
                 validate_identifier(kind, q)
             except ValidationError:
                 continue
-            identifier_ids = self.scoped(Identifier).filter(kind=kind, value=normalise_identifier(kind, q)).values("pk")
-            links = CaseIdentifier.objects.filter(identifier_id__in=Subquery(identifier_ids)).values("case_id")
+            identifier_ids = (
+                self.scoped(Identifier).filter(kind=kind, value=normalise_identifier(kind, q)).order_by().values("pk")
+            )
+            links = (
+                CaseIdentifier.objects.filter(identifier_id__in=Subquery(identifier_ids)).order_by().values("case_id")
+            )
             return cases.filter(pk__in=Subquery(links))
-        names = self.scoped(Victim).filter(name=q).values("case_id")
+        # No ORDER BY in the subquery (Victim.Meta.ordering): PostgreSQL then walks the
+        # case list's index and probes victims per case instead of hashing every match.
+        names = self.scoped(Victim).filter(name=q).order_by().values("case_id")
         return cases.filter(pk__in=Subquery(names))
 
     @staticmethod

@@ -19,8 +19,10 @@ from ..choices import AWAITING_AGENCY_STATES, MONEY_TASK_TYPES, ResultStatus, Ta
 from ..forms import OnwardFormSet, RejectForm, ResultForm
 from ..models import Task
 
-INBOX_LIMIT = 200
-QUEUE_LIMIT = 200
+# Pages show this many rows at most (nearest deadlines, oldest requests): a page is
+# for working, and rendering hundreds of rows with their forms costs more than it helps.
+INBOX_LIMIT = 50
+QUEUE_LIMIT = 50
 DONE_AT_TYPES = {TaskType.NUMBER_SHUTDOWN, TaskType.URL_BLOCK, TaskType.ACCOUNT_BAN}
 
 
@@ -191,7 +193,7 @@ class InboxView(ScopedView):
             .order_by("deadline", "id")[:INBOX_LIMIT]
         )
         template = "cases/_inbox_rows.html" if request.htmx else self.template
-        context = {"tasks": tasks, "nav": "inbox", "now": timezone.now()}
+        context = {"tasks": tasks, "nav": "inbox", "now": timezone.now(), "limit": INBOX_LIMIT}
         if not request.htmx:
             context["recent"] = list(
                 self.scoped(Task)
@@ -218,7 +220,7 @@ class ApprovalQueueView(ScopedView):
             .select_related("case", "agency", "target", "created_by")
             .order_by("created_at", "id")[:QUEUE_LIMIT]
         )
-        return render(request, "cases/approvals.html", {"tasks": tasks, "nav": "approvals"})
+        return render(request, "cases/approvals.html", {"tasks": tasks, "nav": "approvals", "limit": QUEUE_LIMIT})
 
     def post(self, request):
         ids = [int(i) for i in request.POST.getlist("task") if i.isdigit()]
