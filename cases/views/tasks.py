@@ -15,7 +15,7 @@ from coordination import audit
 from coordination.views import ScopedView, redirect_back
 
 from .. import actions, permissions
-from ..choices import AWAITING_AGENCY_STATES, MONEY_TASK_TYPES, ResultStatus, TaskState, TaskType
+from ..choices import AWAITING_AGENCY_STATES, MONEY_TASK_TYPES, OPEN_TASK_STATES, ResultStatus, TaskState, TaskType
 from ..forms import OnwardFormSet, RejectForm, ResultForm
 from ..models import Task
 
@@ -51,6 +51,8 @@ class TaskDetailView(ScopedView):
             Delivery.objects.visible_to(user).filter(task=task).prefetch_related("attempt_log").order_by("created_at")
         )
         acts = permissions.can_act_for_agency(user, task)
+        pending = task.state == TaskState.PENDING_APPROVAL
+        needs_supervisor = actions.task_type_config(task.type).needs_supervisor if pending else False
         return render(
             self.request,
             "cases/task_detail.html",
@@ -65,6 +67,8 @@ class TaskDetailView(ScopedView):
                 "onward": onward,
                 "reject_form": reject_form or RejectForm(),
                 "can_resend": permissions.can_resend(user),
+                "can_approve": pending and permissions.can_approve(user, task, needs_supervisor),
+                "can_withdraw": task.state in OPEN_TASK_STATES and permissions.can_cancel(user),
                 "nav": "inbox" if user.is_agency_user else "cases",
             },
             status=status,
@@ -186,12 +190,17 @@ class InboxView(ScopedView):
         return is_agency_user(user)
 
     def get(self, request):
-        tasks = list(
+        # The page's ids first (the agency's open tasks, sorted on the task table alone),
+        # then their rows with case and target: joining before the LIMIT made PostgreSQL
+        # hash-join the whole case table.
+        ids = list(
             self.scoped(Task)
             .filter(agency_id=request.user.agency_id, state__in=AWAITING_AGENCY_STATES)
-            .select_related("case", "case__fraud_type", "agency", "target")
-            .order_by("deadline", "id")[:INBOX_LIMIT]
+            .order_by("deadline", "id")
+            .values_list("id", flat=True)[:INBOX_LIMIT]
         )
+        rows = self.scoped(Task).filter(pk__in=ids).select_related("case", "case__fraud_type", "agency", "target")
+        tasks = sorted(rows, key=lambda t: (t.deadline, t.pk))
         template = "cases/_inbox_rows.html" if request.htmx else self.template
         context = {"tasks": tasks, "nav": "inbox", "now": timezone.now(), "limit": INBOX_LIMIT}
         if not request.htmx:

@@ -233,3 +233,35 @@ def test_approval_queue_approves_many_oldest_first(client, analyst, supervisor):
     assert response.status_code == 302
     states = dict(Task.objects.filter(pk__in=[t.pk for t in pending]).values_list("pk", "state"))
     assert [states[t.pk] for t in pending] == ["dispatched", "dispatched", "pending_approval"]
+
+
+def test_friendly_error_pages_in_both_languages(client, rf, analyst, ccb_liaison):
+    from django.utils import translation
+
+    from coordination.views import error_500
+
+    client.force_login(ccb_liaison)
+    forbidden = client.get(reverse("case-list"))
+    assert forbidden.status_code == 403 and "无权操作" in forbidden.content.decode()
+    client.post(reverse("set_language"), {"language": "en"})
+    forbidden = client.get(reverse("case-list"))
+    assert "Not allowed" in forbidden.content.decode()
+    request = rf.get("/")
+    request.user = analyst
+    with translation.override("zh-hans"):
+        response = error_500(request)
+    body = response.content.decode()
+    assert response.status_code == 500 and "出现错误" in body and "Something went wrong on our side" in body
+
+
+def test_task_page_lets_centre_approve_or_return(client, analyst, supervisor):
+    from cases import actions
+
+    case = make_case(analyst)
+    [task] = actions.issue_stop_payments(case, acting_user=analyst, approve=False)
+    client.force_login(supervisor)
+    body = client.get(reverse("task-detail", args=[task.pk])).content.decode()
+    assert 'id="approve"' in body
+    client.post(reverse("task-action", args=[task.pk, "return"]), {"reason": "金额有误"})
+    task.refresh_from_db()
+    assert task.state == "cancelled" and task.reason == "金额有误"

@@ -21,8 +21,8 @@ from tests.conftest import agency, make_case, make_user
 PINNED = {
     "case list": 11,
     "case page": 16,
-    "inbox": 8,
-    "inbox rows (htmx)": 6,
+    "inbox": 9,
+    "inbox rows (htmx)": 7,
     "approvals": 7,
     "notifications": 7,
     "dashboard": 10,
