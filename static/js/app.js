@@ -119,6 +119,11 @@
         document.querySelectorAll("input[name='" + box.dataset.checkAll + "']").forEach(function (c) { c.checked = box.checked; });
       });
     });
+    // Destructive buttons ask first (without JavaScript they simply submit).
+    document.addEventListener("click", function (e) {
+      var btn = e.target.closest("[data-confirm]");
+      if (btn && !window.confirm(btn.dataset.confirm)) e.preventDefault();
+    });
     setupFormsets(document);
     drawFlow();
     drawCharts();

@@ -64,7 +64,7 @@ def login(browser, live_server):
         page.goto(live_server.url + "/accounts/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
+        page.click("main form button[type=submit]")
         page.wait_for_load_state()
         assert "/accounts/login/" not in page.url, f"login failed for {username}"
         return page

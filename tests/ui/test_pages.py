@@ -27,7 +27,8 @@ def test_interface_in_chinese_and_english(live_server, login, screenshots, analy
     nav = page.inner_text("header nav")
     assert "案件" in nav and "录入案件" in nav
     assert page.inner_text("h1") == "案件"
-    page.select_option("#lang-select", "en")  # submits itself
+    page.select_option("#lang-select", "en")
+    page.click("form.lang button")
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert page.inner_text("h1") == "Cases"
     assert "New case" in page.inner_text("header nav")
@@ -35,6 +36,7 @@ def test_interface_in_chinese_and_english(live_server, login, screenshots, analy
     response = page.goto(live_server.url + "/cases/999999/")
     assert response.status == 404 and "Not found" in page.content()
     page.select_option("#lang-select", "zh-hans")
+    page.click("form.lang button")
     page.wait_for_function("document.documentElement.lang === 'zh-Hans'")
     assert page.inner_text("h1").startswith("404")
     assert "未找到" in page.content()
@@ -100,3 +102,25 @@ def test_screenshots_of_main_pages(live_server, browser, login, screenshots, ana
     screenshots(audit, "11-audit")
     audit.goto(live_server.url + "/cases/999999/")
     screenshots(audit, "12-not-found")
+
+
+def test_intake_checks_fields_while_typing(live_server, login, analyst):
+    from tests.conftest import RECEIVING_ACCOUNT
+
+    make_case(analyst)
+    page = login(analyst.username)
+    page.goto(live_server.url + "/cases/new/")
+    page.fill("#id_victim_id_number", "510107199001011234")
+    page.press("#id_victim_id_number", "Tab")
+    error = page.locator("#id_victim_id_number ~ .check .field-error")
+    error.wait_for()
+    assert error.inner_text() == "身份证号码的校验码不正确。"
+    page.fill("#id_transfers-0-to_account", RECEIVING_ACCOUNT)
+    page.press("#id_transfers-0-to_account", "Tab")
+    known = page.locator("#id_transfers-0-to_account ~ .check .known")
+    known.wait_for()
+    assert known.inner_text() == "已在 1 起案件中出现"
+    # Keyboard only: the skip link is the first stop and leads to the content.
+    page.goto(live_server.url + "/cases/new/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
