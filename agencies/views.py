@@ -84,6 +84,8 @@ class MyAgencyView(ScopedView):
             form = LiaisonForm(request.POST)
             if form.is_valid():
                 data = form.cleaned_data
+                # User names are unique platform-wide: the check must see every agency's
+                # people, and it reveals nothing but "taken".
                 if User.objects.filter(username=data["username"]).exists():
                     form.add_error("username", _("This user name is taken."))
                 else:

@@ -118,6 +118,8 @@ class CaseListView(ScopedView):
         if data.get("fraud_type"):
             cases = cases.filter(fraud_type=data["fraud_type"])
         if data.get("agency"):
+            # The case-agency link table has no rule of its own: it only narrows cases
+            # that are already ``visible_to`` the user.
             through = Case.agencies.through.objects.filter(agency_id=data["agency"].pk).order_by().values("case_id")
             cases = cases.filter(pk__in=Subquery(through))
         # Whole local days as a datetime range, so the reported_at indexes apply.
@@ -143,7 +145,10 @@ class CaseListView(ScopedView):
                 self.scoped(Identifier).filter(kind=kind, value=normalise_identifier(kind, q)).order_by().values("pk")
             )
             links = (
-                CaseIdentifier.objects.filter(identifier_id__in=Subquery(identifier_ids)).order_by().values("case_id")
+                self.scoped(CaseIdentifier)
+                .filter(identifier_id__in=Subquery(identifier_ids))
+                .order_by()
+                .values("case_id")
             )
             return cases.filter(pk__in=Subquery(links))
         # No ORDER BY in the subquery (Victim.Meta.ordering): PostgreSQL then walks the
@@ -296,7 +301,8 @@ class CaseDetailView(ScopedView):
             .order_by("id")
         )
         linked_ids = (
-            CaseIdentifier.objects.filter(identifier_id__in=[link.identifier_id for link in links])
+            self.scoped(CaseIdentifier)
+            .filter(identifier_id__in=[link.identifier_id for link in links])
             .exclude(case_id=case.pk)
             .values("case_id")[:200]
         )
@@ -312,21 +318,18 @@ class CaseDetailView(ScopedView):
         tasks = list(self.scoped(Task).filter(case=case).select_related("agency", "target").order_by("id"))
         deliveries = defaultdict(list)
         for delivery in (
-            Delivery.objects.visible_to(user)
-            .filter(task__case_id=case.pk)
-            .prefetch_related("attempt_log")
-            .order_by("created_at")
+            self.scoped(Delivery).filter(task__case_id=case.pk).prefetch_related("attempt_log").order_by("created_at")
         ):
             deliveries[delivery.task_id].append(delivery)
         for task in tasks:
             task.delivery_list = deliveries[task.pk]
         proposals = list(
-            FollowUpProposal.objects.visible_to(user)
+            self.scoped(FollowUpProposal)
             .filter(case=case, state=ProposalState.PROPOSED)
             .select_related("identifier", "agency")
         )
         timeline = list(
-            AuditRecord.objects.visible_to(user)
+            self.scoped(AuditRecord)
             .filter(case_id=case.pk)
             .exclude(action__in=READ_ACTIONS)
             .order_by("-at", "-id")[:100]

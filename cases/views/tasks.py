@@ -48,7 +48,7 @@ class TaskDetailView(ScopedView):
             # The agency reads its target in full: that read is audited.
             audit.record(user=user, action="task.view", obj=task, case_id=task.case_id)
         deliveries = list(
-            Delivery.objects.visible_to(user).filter(task=task).prefetch_related("attempt_log").order_by("created_at")
+            self.scoped(Delivery).filter(task=task).prefetch_related("attempt_log").order_by("created_at")
         )
         acts = permissions.can_act_for_agency(user, task)
         pending = task.state == TaskState.PENDING_APPROVAL
