@@ -155,7 +155,8 @@ class AuditView(ScopedView):
             raw, _sep, raw_id = after.rpartition("|")
             at = parse_datetime(raw)
             if at is not None and raw_id.isdigit():
-                rows = rows.filter(Q(at__lt=at) | Q(at=at, id__lt=int(raw_id)))
+                # ``at <= cursor`` lets the scan start at the cursor (see the case list).
+                rows = rows.filter(at__lte=at).filter(Q(at__lt=at) | Q(at=at, id__lt=int(raw_id)))
         page = list(rows[: AUDIT_PAGE + 1])
         next_url = ""
         if len(page) > AUDIT_PAGE:

@@ -169,7 +169,11 @@ class CaseListView(ScopedView):
         if value is None:
             return cases
         op = "lt" if desc else "gt"
-        return cases.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}))
+        # The first, redundant bound is what PostgreSQL can start the index scan at;
+        # without it the OR is a filter and a deep page reads every row above it.
+        return cases.filter(Q(**{f"{field}__{op}e": value})).filter(
+            Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+        )
 
 
 class CaseCreateView(ScopedView):
