@@ -265,3 +265,17 @@ def test_task_page_lets_centre_approve_or_return(client, analyst, supervisor):
     client.post(reverse("task-action", args=[task.pk, "return"]), {"reason": "金额有误"})
     task.refresh_from_db()
     assert task.state == "cancelled" and task.reason == "金额有误"
+
+
+def test_audit_keyset_pages_do_not_overlap(client, case, auditor, monkeypatch):
+    from agencies import views as agency_views
+
+    monkeypatch.setattr(agency_views, "AUDIT_PAGE", 3)
+    client.force_login(auditor)
+    first = client.get(reverse("audit"), {"case": case.reference})
+    second = client.get(reverse("audit") + first.context["next_url"])
+    ids_first = [r.pk for r in first.context["rows"]]
+    ids_second = [r.pk for r in second.context["rows"]]
+    assert len(ids_first) == 3 and ids_second
+    assert not set(ids_first) & set(ids_second)
+    assert max(ids_second) < min(ids_first)  # newest first, continuing where page one stopped
