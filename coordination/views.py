@@ -38,6 +38,14 @@ class ScopedViewMixin(LoginRequiredMixin):
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
+            if getattr(request, "htmx", False):
+                # A poll after the session lapsed: send the whole page to the login form
+                # rather than swapping the login page into a table.
+                from django.contrib.auth.views import redirect_to_login
+                from django_htmx.http import HttpResponseClientRedirect
+
+                page = request.htmx.current_url_abs_path or "/"
+                return HttpResponseClientRedirect(redirect_to_login(page).url)
             return self.handle_no_permission()
         if not self.allowed(request.user):
             raise PermissionDenied

@@ -279,3 +279,9 @@ def test_audit_keyset_pages_do_not_overlap(client, case, auditor, monkeypatch):
     assert len(ids_first) == 3 and ids_second
     assert not set(ids_first) & set(ids_second)
     assert max(ids_second) < min(ids_first)  # newest first, continuing where page one stopped
+
+
+def test_poll_after_session_lapsed_redirects_whole_page(client):
+    response = client.get(reverse("inbox"), HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/inbox/")
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("login") + "?next=/inbox/"
