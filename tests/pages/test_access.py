@@ -141,3 +141,20 @@ def test_other_agency_sees_no_foreign_rows_in_inbox(client, stop_task, icbc_liai
     client.force_login(ccb_liaison)
     body = client.get(reverse("inbox")).content.decode()
     assert stop_task.case.reference in body
+
+
+@pytest.mark.django_db
+def test_out_of_scope_is_the_same_page_as_missing(client, stop_task, icbc_liaison):
+    import re
+
+    def body(url):
+        response = client.get(url)
+        assert response.status_code == 404
+        # Only the per-request CSRF token and the address itself (the language form's
+        # "next") may differ.
+        text = re.sub(r'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+', "", response.content.decode())
+        return text.replace(url, "")
+
+    client.force_login(icbc_liaison)
+    assert body(reverse("task-detail", args=[stop_task.pk])) == body(reverse("task-detail", args=[999999]))
+    assert body(reverse("case-detail", args=[stop_task.case_id])) == body(reverse("case-detail", args=[999999]))

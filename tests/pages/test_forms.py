@@ -91,7 +91,7 @@ def test_field_check_flags_known_identifier(client, analyst):
     client.force_login(analyst)
     url = reverse("field-check")
     body = client.post(url, {"field": "transfers-0-to_account", "transfers-0-to_account": RECEIVING_ACCOUNT}).content
-    assert "1" in body.decode() and "known" in body.decode()
+    assert "已在 1 起案件中出现" in body.decode()
     fresh = client.post(url, {"field": "transfers-0-to_account", "transfers-0-to_account": "6217000010000000001"})
     assert "known" not in fresh.content.decode()
     bad = client.post(url, {"field": "victim_phone", "victim_phone": "12"}).content.decode()
