@@ -8,6 +8,7 @@ urlpatterns = [
     path("cases/new/", cases.CaseCreateView.as_view(), name="case-create"),
     path("cases/check/", cases.FieldCheckView.as_view(), name="field-check"),
     path("cases/<int:pk>/", cases.CaseDetailView.as_view(), name="case-detail"),
+    path("cases/<int:pk>/changes/", cases.CaseChangesView.as_view(), name="case-changes"),
     path(
         "cases/<int:pk>/<str:what>/",
         cases.CaseActionView.as_view(),

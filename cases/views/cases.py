@@ -350,6 +350,7 @@ class CaseDetailView(ScopedView):
                 "tasks": tasks,
                 "proposals": proposals,
                 "timeline": timeline,
+                "last_event": max((r.pk for r in timeline), default=0),
                 "graph": flow_graph(user, transfers, tasks),
                 "can_issue": permissions.can_create_task(user) and case.status != "closed",
                 "can_edit": permissions.can_edit_case(user),
@@ -438,3 +439,22 @@ class CaseActionView(ScopedView):
         else:
             raise PermissionDenied
         return redirect("case-detail", pk=case.pk)
+
+
+class CaseChangesView(ScopedView):
+    """HTMX: has anything happened to the case since the page was drawn? (one indexed read)."""
+
+    def get(self, request, pk):
+        case = self.get_scoped(Case, pk=pk)
+        try:
+            after = int(request.GET.get("after", "0"))
+        except ValueError:
+            after = 0
+        count = (
+            self.scoped(AuditRecord)
+            .filter(case_id=case.pk, id__gt=after)
+            .exclude(action__in=READ_ACTIONS)
+            .order_by()
+            .count()
+        )
+        return render(request, "cases/_case_changes.html", {"case": case, "count": count})

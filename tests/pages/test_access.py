@@ -21,6 +21,12 @@ MATRIX = [
     ("case list", "get", lambda o: reverse("case-list"), (302, 200, 200, 403, 403, 403, 200)),
     ("case intake", "get", lambda o: reverse("case-create"), (302, 200, 403, 403, 403, 403, 403)),
     ("case page", "get", lambda o: reverse("case-detail", args=[o["case"].pk]), (302, 200, 200, 404, 404, 404, 200)),
+    (
+        "case changes (htmx)",
+        "get",
+        lambda o: reverse("case-changes", args=[o["case"].pk]),
+        (302, 200, 200, 404, 404, 404, 200),
+    ),
     ("missing case", "get", lambda o: reverse("case-detail", args=[999999]), (302, 404, 404, 404, 404, 404, 404)),
     ("task page", "get", lambda o: reverse("task-detail", args=[o["task"].pk]), (302, 200, 200, 200, 200, 404, 200)),
     ("missing task", "get", lambda o: reverse("task-detail", args=[999999]), (302, 404, 404, 404, 404, 404, 404)),

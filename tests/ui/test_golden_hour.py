@@ -94,8 +94,11 @@ def test_golden_hour_flow(live_server, login, screenshots, analyst, ccb_liaison,
     task.refresh_from_db()
     assert task.state == "completed"
 
-    # 5. The analyst sees the follow-up proposed and the money-flow graph grow.
-    centre.reload()
+    # 5. The analyst's open case page says something happened; one click shows the
+    #    follow-up proposed and the money-flow graph grown.
+    centre.wait_for_selector("#reload-case", timeout=15000)
+    centre.click("#reload-case")
+    centre.wait_for_load_state()
     centre.wait_for_selector("#proposals")
     assert node_count(centre) == 4
     assert centre.evaluate("window.cy.nodes('.held').length") == 1  # the CCB account holds 18,000
