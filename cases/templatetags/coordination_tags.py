@@ -167,3 +167,13 @@ def render_select(field):
             )
         )
     return mark_safe(f"<select{head}>{''.join(options)}</select>")  # noqa: S308 - every part escaped above
+
+
+@register.filter
+def changes(record) -> str:
+    """An audit row's change, only what differs: ``state: dispatched → accepted; ...``."""
+    before, after = record.before or {}, record.after or {}
+    if not before:
+        return "; ".join(f"{k}: {v}" for k, v in after.items() if v not in ("", None, [], {}))
+    keys = [k for k in after if before.get(k) != after.get(k)] + [k for k in before if k not in after]
+    return "; ".join(f"{k}: {before.get(k)} → {after.get(k)}" for k in keys)

@@ -285,3 +285,13 @@ def test_poll_after_session_lapsed_redirects_whole_page(client):
     response = client.get(reverse("inbox"), HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/inbox/")
     assert response.status_code == 200
     assert response["HX-Redirect"] == reverse("login") + "?next=/inbox/"
+
+
+def test_audit_page_shows_only_what_changed(client, stop_task, ccb_liaison, auditor):
+    from cases import actions
+
+    actions.accept_task(stop_task, acting_user=ccb_liaison)
+    client.force_login(auditor)
+    body = client.get(reverse("audit"), {"action": "task.accept"}).content.decode()
+    assert "state: dispatched → accepted" in body
+    assert "deadline:" not in body  # unchanged fields are left out
