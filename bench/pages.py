@@ -19,6 +19,7 @@ import http.client
 import random
 import re
 import time
+from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
@@ -130,11 +131,15 @@ def sample_paths(ctx) -> dict[str, list[str]]:
             [max(0, ctx.cases // 2)],
         ).fetchone()
     cases = [rng.randint(1, max_case) for _ in range(500)]
+    today = datetime.now().date()
+    d0, d1 = (today - timedelta(days=40)).isoformat(), (today - timedelta(days=10)).isoformat()
     deep_cursor = urlencode({"after": f"{deep[0].isoformat()}|{deep[1]}"}) if deep else ""
     return {
         "case_list": ["/cases/"],
         "case_list_deep": [f"/cases/?{deep_cursor}"],
         "case_list_district": [f"/cases/?district={district}&status=open"],
+        "case_list_agency": ["/cases/?agency=CCB", "/cases/?agency=ICBC", "/cases/?agency=ALIPAY"],
+        "case_list_dates": [f"/cases/?date_from={d0}&date_to={d1}&sort=-loss_amount"],
         "case_search_account": [f"/cases/?{urlencode({'q': a})}" for a in accounts]
         or ["/cases/?q=6217000010012345678"],
         "case_search_name": [f"/cases/?{urlencode({'q': n})}" for n in names] or ["/cases/?q=张三"],
@@ -155,6 +160,8 @@ PAGES = {
     "case_list": "analyst",
     "case_list_deep": "analyst",
     "case_list_district": "analyst",
+    "case_list_agency": "analyst",
+    "case_list_dates": "analyst",
     "case_search_account": "analyst",
     "case_search_name": "analyst",
     "case_search_reference": "analyst",
