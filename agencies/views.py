@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from cases import stats
 from cases.models import Task
 from coordination.models import AuditRecord
-from coordination.views import ScopedView
+from coordination.views import ScopedView, csv_cell
 
 from . import actions
 from .choices import Role
@@ -189,12 +189,12 @@ class AuditView(ScopedView):
                 yield writer.writerow(
                     [
                         r.at.isoformat(),
-                        r.user_name,
+                        csv_cell(r.user_name),
                         r.agency_code,
                         r.action,
                         r.object_type,
                         r.object_id or "",
-                        r.object_repr,
+                        csv_cell(r.object_repr),
                         r.case_id or "",
                         json.dumps(r.before, ensure_ascii=False) if r.before else "",
                         json.dumps(r.after, ensure_ascii=False) if r.after else "",

@@ -113,3 +113,9 @@ def error_500(request):
     except Exception:
         log.exception("500 page failed to render")
         return HttpResponseServerError(loader.get_template("500.html").render({}))
+
+
+def csv_cell(value) -> str:
+    """A text cell that a spreadsheet will not run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from coordination.views import ScopedView
+from coordination.views import ScopedView, csv_cell
 
 from .. import stats
 from ..models import Case, Task
@@ -82,7 +82,7 @@ class AgencyPerformanceCSV(ScopedView):
             writer.writerow(
                 [
                     r["code"],
-                    agency_label(r),
+                    csv_cell(agency_label(r)),
                     r["tasks"],
                     r["finished"],
                     r["completed"],

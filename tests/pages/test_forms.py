@@ -295,3 +295,16 @@ def test_audit_page_shows_only_what_changed(client, stop_task, ccb_liaison, audi
     body = client.get(reverse("audit"), {"action": "task.accept"}).content.decode()
     assert "state: dispatched → accepted" in body
     assert "deadline:" not in body  # unchanged fields are left out
+
+
+def test_csv_cells_are_not_formulas(client, auditor):
+    from coordination.views import csv_cell
+    from tests.conftest import make_user
+
+    assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and csv_cell("CCB") == "CCB"
+    make_user("+1-cmd", "CCB", "liaison")  # user names may start with + - @
+    client.force_login(auditor)
+    response = client.get(reverse("audit"), {"format": "csv", "action": "user.create"})
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert any(r[6] == "'+1-cmd" for r in rows[1:])
