@@ -87,6 +87,7 @@ MATRIX = [
         lambda o: reverse("my-agency"),
         (302, 403, 403, 403, 200, 403, 403),
     ),
+    ("field check (htmx)", "post", lambda o: reverse("field-check"), (302, 200, 200, 200, 200, 200, 403)),
     ("mark read", "post", lambda o: reverse("notifications"), (302, 302, 302, 302, 302, 302, 302)),
 ]
 
@@ -102,6 +103,7 @@ POST_DATA = {
     "approve in queue": {"do": "approve"},
     "rotate secret": {"do": "endpoint", "endpoint_url": "https://ccb.example.invalid/afc"},
     "mark read": {"all": "1"},
+    "field check (htmx)": {"field": "transfers-0-to_account", "transfers-0-to_account": "6217000010012345678"},
 }
 
 CELLS = [

@@ -308,3 +308,11 @@ def test_csv_cells_are_not_formulas(client, auditor):
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
     assert any(r[6] == "'+1-cmd" for r in rows[1:])
+
+
+def test_field_check_reveals_no_counts_to_agencies(client, analyst, icbc_liaison):
+    make_case(analyst)
+    client.force_login(icbc_liaison)
+    data = {"field": "onward-0-account_number", "onward-0-account_number": RECEIVING_ACCOUNT}
+    body = client.post(reverse("field-check"), data).content.decode()
+    assert "known" not in body and "案件" not in body
