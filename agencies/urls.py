@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("agency/", views.MyAgencyView.as_view(), name="my-agency"),
+    path("audit/", views.AuditView.as_view(), name="audit"),
+]

@@ -1,7 +1,23 @@
 from django.urls import path
 
-from . import views
+from .views import cases, dashboard, tasks
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", cases.home, name="home"),
+    path("cases/", cases.CaseListView.as_view(), name="case-list"),
+    path("cases/new/", cases.CaseCreateView.as_view(), name="case-create"),
+    path("cases/check/", cases.FieldCheckView.as_view(), name="field-check"),
+    path("cases/<int:pk>/", cases.CaseDetailView.as_view(), name="case-detail"),
+    path("cases/<int:pk>/changes/", cases.CaseChangesView.as_view(), name="case-changes"),
+    path(
+        "cases/<int:pk>/<str:what>/",
+        cases.CaseActionView.as_view(),
+        name="case-action",
+    ),
+    path("tasks/<int:pk>/", tasks.TaskDetailView.as_view(), name="task-detail"),
+    path("tasks/<int:pk>/<str:what>/", tasks.TaskActionView.as_view(), name="task-action"),
+    path("inbox/", tasks.InboxView.as_view(), name="inbox"),
+    path("approvals/", tasks.ApprovalQueueView.as_view(), name="approvals"),
+    path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("dashboard/agencies.csv", dashboard.AgencyPerformanceCSV.as_view(), name="dashboard-csv"),
 ]

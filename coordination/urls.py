@@ -16,3 +16,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("coordination.page_urls")),
 ]
+
+# Friendly error pages in both languages (templates/403.html, 404.html, 500.html).
+handler403 = "coordination.views.error_403"
+handler404 = "coordination.views.error_404"
+handler500 = "coordination.views.error_500"

@@ -1,9 +1,0 @@
-"""Pages of cases and tasks."""
-
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-
-
-@login_required
-def home(request):
-    return render(request, "cases/home.html")

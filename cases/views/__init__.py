@@ -1,0 +1,1 @@
+"""Pages of cases and tasks, one module per area (all through ``ScopedViewMixin``)."""

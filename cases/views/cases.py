@@ -1,0 +1,460 @@
+"""Case pages: home, list, intake (with live checks), case page, one-click actions."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, Subquery
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from alerts.models import Delivery
+from coordination import audit
+from coordination.masking import mask
+from coordination.models import AuditRecord
+from coordination.views import ScopedView
+
+from .. import actions, permissions
+from ..choices import HOLDING_STATES, IdentifierKind, ProposalState
+from ..forms import CaseFilterForm, CaseIntakeForm, FileCaseForm, TransferFormSet
+from ..models import Case, CaseIdentifier, FollowUpProposal, Identifier, Task, Transfer, Victim
+from ..validators import normalise_identifier, validate_amount, validate_identifier, validate_resident_id
+
+PAGE_SIZE = 50
+# Reads of personal data are audited but are not events of the case's timeline.
+READ_ACTIONS = ("case.view", "task.view")
+REFERENCE_RE = re.compile(r"^CD-\d{4}-\d{1,12}$", re.IGNORECASE)
+SORTS = {
+    "-reported_at": ("reported_at", True),
+    "reported_at": ("reported_at", False),
+    "-loss_amount": ("loss_amount", True),
+}
+
+
+def home(request):
+    """Each role starts where its work is."""
+    from django.contrib.auth.views import redirect_to_login
+
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if user.role in ("liaison", "manager"):
+        return redirect("inbox")
+    if user.role == "supervisor":
+        return redirect("approvals")
+    if user.role == "analyst":
+        return redirect("case-list")
+    if user.role == "auditor" or user.is_superuser:
+        return redirect("dashboard")
+    raise PermissionDenied
+
+
+def local_midnight(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def sees_cases(user) -> bool:
+    return user.is_superuser or user.sees_all
+
+
+class CaseListView(ScopedView):
+    """Filters on indexed columns, search by exact identifiers, keyset pagination (no OFFSET/COUNT)."""
+
+    def allowed(self, user):
+        return sees_cases(user)
+
+    def get(self, request):
+        form = CaseFilterForm(request.GET or None, user=request.user)
+        cases = self.scoped(Case).select_related("fraud_type", "district")
+        sort = "-reported_at"
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            cases = self.filter_cases(cases, data)
+            sort = data.get("sort") or sort
+        field, desc = SORTS[sort]
+        cases = cases.order_by(f"-{field}" if desc else field, "-id" if desc else "id")
+        after = request.GET.get("after", "")
+        cases = self.after(cases, field, desc, after)
+        rows = list(cases[: PAGE_SIZE + 1])
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        victims = defaultdict(list)
+        for victim in self.scoped(Victim).filter(case_id__in=[c.pk for c in rows]).order_by("id"):
+            victims[victim.case_id].append(victim)
+        for row in rows:
+            row.victim_list = victims[row.pk]
+        next_url = ""
+        if more:
+            last = rows[-1]
+            query = request.GET.copy()
+            query["after"] = (
+                f"{getattr(last, field).isoformat() if field == 'reported_at' else last.loss_amount}|{last.pk}"
+            )
+            next_url = "?" + query.urlencode()
+        first_url = ""
+        if after:
+            query = request.GET.copy()
+            query.pop("after", None)
+            first_url = "?" + query.urlencode()
+        return render(
+            request,
+            "cases/case_list.html",
+            {"form": form, "cases": rows, "next_url": next_url, "first_url": first_url, "nav": "cases"},
+        )
+
+    def filter_cases(self, cases, data):
+        if data.get("status"):
+            cases = cases.filter(status=data["status"])
+        if data.get("district"):
+            cases = cases.filter(district=data["district"])
+        if data.get("fraud_type"):
+            cases = cases.filter(fraud_type=data["fraud_type"])
+        if data.get("agency"):
+            # The case-agency link table has no rule of its own: it only narrows cases
+            # that are already ``visible_to`` the user.
+            through = Case.agencies.through.objects.filter(agency_id=data["agency"].pk).order_by().values("case_id")
+            cases = cases.filter(pk__in=Subquery(through))
+        # Whole local days as a datetime range, so the reported_at indexes apply.
+        if data.get("date_from"):
+            cases = cases.filter(reported_at__gte=local_midnight(data["date_from"]))
+        if data.get("date_to"):
+            cases = cases.filter(reported_at__lt=local_midnight(data["date_to"] + timedelta(days=1)))
+        q = (data.get("q") or "").strip()
+        if q:
+            cases = self.search(cases, q)
+        return cases
+
+    def search(self, cases, q):
+        """Exact matches on indexed columns: a reference, an identifier, or a victim's name."""
+        if REFERENCE_RE.match(q):
+            return cases.filter(reference=q.upper())
+        for kind in (IdentifierKind.BANK_ACCOUNT, IdentifierKind.PHONE, IdentifierKind.URL):
+            try:
+                validate_identifier(kind, q)
+            except ValidationError:
+                continue
+            identifier_ids = (
+                self.scoped(Identifier).filter(kind=kind, value=normalise_identifier(kind, q)).order_by().values("pk")
+            )
+            links = (
+                self.scoped(CaseIdentifier)
+                .filter(identifier_id__in=Subquery(identifier_ids))
+                .order_by()
+                .values("case_id")
+            )
+            return cases.filter(pk__in=Subquery(links))
+        # No ORDER BY in the subquery (Victim.Meta.ordering): PostgreSQL then walks the
+        # case list's index and probes victims per case instead of hashing every match.
+        names = self.scoped(Victim).filter(name=q).order_by().values("case_id")
+        return cases.filter(pk__in=Subquery(names))
+
+    @staticmethod
+    def after(cases, field, desc, cursor):
+        if not cursor or "|" not in cursor:
+            return cases
+        raw, _sep, raw_id = cursor.rpartition("|")
+        try:
+            pk = int(raw_id)
+            value = parse_datetime(raw) if field == "reported_at" else Decimal(raw)
+        except (ValueError, ArithmeticError):
+            return cases
+        if value is None:
+            return cases
+        op = "lt" if desc else "gt"
+        # The first, redundant bound is what PostgreSQL can start the index scan at;
+        # without it the OR is a filter and a deep page reads every row above it.
+        return cases.filter(Q(**{f"{field}__{op}e": value})).filter(
+            Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+        )
+
+
+class CaseCreateView(ScopedView):
+    """Intake: victim, facts and the victim's transfers as a repeating group of rows."""
+
+    def allowed(self, user):
+        return permissions.can_create_case(user)
+
+    def get(self, request):
+        form = CaseIntakeForm()
+        formset = TransferFormSet(prefix="transfers", form_kwargs={"user": request.user})
+        return self.show(form, formset)
+
+    def show(self, form, formset, status=200):
+        return render(
+            self.request, "cases/case_form.html", {"form": form, "formset": formset, "nav": "intake"}, status=status
+        )
+
+    def post(self, request):
+        form = CaseIntakeForm(request.POST)
+        formset = TransferFormSet(request.POST, prefix="transfers", form_kwargs={"user": request.user})
+        if not (form.is_valid() and formset.is_valid()):
+            return self.show(form, formset, status=400)
+        data = form.cleaned_data
+        transfers = [
+            actions.TransferData(
+                from_account=row.cleaned_data["from_account"],
+                from_bank=row.cleaned_data.get("from_bank"),
+                to_account=row.cleaned_data["to_account"],
+                to_bank=row.cleaned_data["to_bank"],
+                amount=row.cleaned_data["amount"],
+                at=row.cleaned_data["at"],
+            )
+            for row in formset.live_forms()
+        ]
+        identifiers = []
+        if data.get("suspect_phone"):
+            identifiers.append(actions.IdentifierData(kind=IdentifierKind.PHONE, value=data["suspect_phone"]))
+        if data.get("suspect_url"):
+            identifiers.append(actions.IdentifierData(kind=IdentifierKind.URL, value=data["suspect_url"]))
+        loss = data.get("loss_amount") or sum((t.amount for t in transfers), Decimal("0.00"))
+        try:
+            case = actions.create_case(
+                acting_user=request.user,
+                fraud_type=data["fraud_type"],
+                channel=data["channel"],
+                district=data["district"],
+                reported_at=data["reported_at"],
+                occurred_at=data.get("occurred_at"),
+                loss_amount=loss,
+                summary=data.get("summary", ""),
+                victims=[
+                    actions.VictimData(
+                        name=data["victim_name"], id_number=data["victim_id_number"], phone=data["victim_phone"]
+                    )
+                ],
+                transfers=transfers,
+                identifiers=identifiers,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.show(form, formset, status=400)
+        messages.success(request, _("Case %(ref)s recorded.") % {"ref": case.reference})
+        return redirect("case-detail", pk=case.pk)
+
+
+# Which check applies to which intake field (by the end of its name).
+FIELD_CHECKS = (
+    ("victim_id_number", None, validate_resident_id),
+    ("victim_phone", None, lambda v: validate_identifier("phone", v)),
+    ("_account", IdentifierKind.BANK_ACCOUNT, None),
+    ("account_number", IdentifierKind.BANK_ACCOUNT, None),
+    ("suspect_phone", IdentifierKind.PHONE, None),
+    ("suspect_url", IdentifierKind.URL, None),
+    ("amount", None, validate_amount),
+)
+
+
+class FieldCheckView(ScopedView):
+    """HTMX: the inline message for one field, and "seen in N cases" for a known identifier."""
+
+    def allowed(self, user):
+        return permissions.can_create_case(user) or permissions.can_create_task(user) or user.is_agency_user
+
+    def post(self, request):
+        name = request.POST.get("field", "")
+        value = (request.POST.get(name) or "").strip()
+        context = {"error": "", "known": None, "value": value}
+        if value:
+            for suffix, kind, check in FIELD_CHECKS:
+                if not name.endswith(suffix):
+                    continue
+                try:
+                    if kind:
+                        validate_identifier(kind, value)
+                    else:
+                        check(value)
+                except ValidationError as exc:
+                    context["error"] = " ".join(exc.messages)
+                    break
+                if kind and request.user.sees_all:
+                    # The centre sees every identifier; agencies only their own targets.
+                    identifier = (
+                        self.scoped(Identifier)
+                        .filter(kind=kind, value=normalise_identifier(kind, value))
+                        .only("pk", "case_count")
+                        .first()
+                    )
+                    if identifier and identifier.case_count:
+                        context["known"] = identifier
+                        context["search_url"] = reverse("case-list") + "?q=" + normalise_identifier(kind, value)
+                break
+        return render(request, "cases/_field_check.html", context)
+
+
+class CaseDetailView(ScopedView):
+    """Facts, victims (masked), identifiers, money flow, tasks with deliveries, follow-ups, timeline."""
+
+    def get(self, request, pk):
+        case = self.get_scoped(self.scoped(Case).select_related("fraud_type", "channel", "district"), pk=pk)
+        user = request.user
+        # Every read of personal data is in the audit trail.
+        audit.record(user=user, action="case.view", obj=case, case_id=case.pk)
+        victims = list(self.scoped(Victim).filter(case=case))
+        links = list(
+            self.scoped(CaseIdentifier)
+            .filter(case=case)
+            .select_related("identifier", "identifier__bank")
+            .order_by("id")
+        )
+        linked_ids = (
+            self.scoped(CaseIdentifier)
+            .filter(identifier_id__in=[link.identifier_id for link in links])
+            .exclude(case_id=case.pk)
+            .values("case_id")[:200]
+        )
+        linked_cases = list(
+            self.scoped(Case).filter(pk__in=Subquery(linked_ids)).only("pk", "reference", "reported_at", "status")[:20]
+        )
+        transfers = list(
+            self.scoped(Transfer)
+            .filter(case=case)
+            .select_related("from_identifier__bank", "to_identifier__bank")
+            .order_by("at", "id")
+        )
+        tasks = list(self.scoped(Task).filter(case=case).select_related("agency", "target").order_by("id"))
+        deliveries = defaultdict(list)
+        for delivery in (
+            self.scoped(Delivery).filter(task__case_id=case.pk).prefetch_related("attempt_log").order_by("created_at")
+        ):
+            deliveries[delivery.task_id].append(delivery)
+        for task in tasks:
+            task.delivery_list = deliveries[task.pk]
+        proposals = list(
+            self.scoped(FollowUpProposal)
+            .filter(case=case, state=ProposalState.PROPOSED)
+            .select_related("identifier", "agency")
+        )
+        timeline = list(
+            self.scoped(AuditRecord)
+            .filter(case_id=case.pk)
+            .exclude(action__in=READ_ACTIONS)
+            .order_by("-at", "-id")[:100]
+        )
+        return render(
+            request,
+            "cases/case_detail.html",
+            {
+                "case": case,
+                "victims": victims,
+                "links": links,
+                "linked_cases": linked_cases,
+                "transfers": transfers,
+                "tasks": tasks,
+                "proposals": proposals,
+                "timeline": timeline,
+                "last_event": max((r.pk for r in timeline), default=0),
+                "graph": flow_graph(user, transfers, tasks),
+                "can_issue": permissions.can_create_task(user) and case.status != "closed",
+                "can_edit": permissions.can_edit_case(user),
+                "file_form": FileCaseForm(),
+                "nav": "cases",
+            },
+        )
+
+
+def flow_graph(user, transfers, tasks) -> dict:
+    """Accounts as nodes, transfers as edges with amounts; held amounts marked on their node."""
+    from ..templatetags.coordination_tags import yuan
+
+    held = defaultdict(Decimal)
+    for task in tasks:
+        if task.target_id and task.amount_held and task.state in HOLDING_STATES:
+            held[task.target_id] += task.amount_held
+    nodes, edges = {}, []
+    for transfer in transfers:
+        for identifier, _is_victim in (
+            (transfer.from_identifier, transfer.source == "victim_report"),
+            (transfer.to_identifier, False),
+        ):
+            if identifier.pk in nodes:
+                continue
+            label = mask(user, identifier.kind, identifier.value)
+            if identifier.bank_id:
+                label += f"\n{identifier.bank.code}"
+            classes = []
+            if identifier.pk in held:
+                label += "\n" + _("held %(amount)s") % {"amount": yuan(held[identifier.pk])}
+                classes.append("held")
+            nodes[identifier.pk] = {"id": f"i{identifier.pk}", "label": label, "classes": " ".join(classes)}
+        edges.append(
+            {
+                "id": f"t{transfer.pk}",
+                "source": f"i{transfer.from_identifier_id}",
+                "target": f"i{transfer.to_identifier_id}",
+                "label": yuan(transfer.amount),
+            }
+        )
+    # The victim's own accounts are the roots of the flow.
+    targets = {e["target"] for e in edges}
+    for node in nodes.values():
+        if node["id"] not in targets:
+            node["classes"] = (node["classes"] + " victim").strip()
+    return {"nodes": list(nodes.values()), "edges": edges}
+
+
+class CaseActionView(ScopedView):
+    """POSTs on a case: stop-payments in one click, issue follow-ups, file."""
+
+    def post(self, request, pk, what):
+        case = self.get_scoped(Case, pk=pk)
+        user = request.user
+        if what == "stop-payments":
+            if not permissions.can_create_task(user):
+                raise PermissionDenied
+            tasks = self.run_action(actions.issue_stop_payments, case, acting_user=user)
+            if tasks is not None:
+                if tasks:
+                    messages.success(request, _("%(n)d stop-payment(s) issued.") % {"n": len(tasks)})
+                else:
+                    messages.info(request, _("Every receiving account already has a stop-payment."))
+        elif what == "follow-ups":
+            if not permissions.can_create_task(user):
+                raise PermissionDenied
+            ids = [int(i) for i in request.POST.getlist("proposal") if i.isdigit()] or None
+            tasks = self.run_action(actions.issue_follow_ups, case, acting_user=user, proposal_ids=ids)
+            if tasks is not None:
+                messages.success(request, _("%(n)d follow-up stop-payment(s) issued.") % {"n": len(tasks)})
+        elif what == "file":
+            if not permissions.can_edit_case(user):
+                raise PermissionDenied
+            form = FileCaseForm(request.POST)
+            if form.is_valid():
+                self.run_action(
+                    actions.file_case,
+                    case,
+                    acting_user=user,
+                    filing_number=form.cleaned_data["filing_number"],
+                    success=_("The case is filed."),
+                )
+            else:
+                messages.error(request, _("The filing number is required."))
+        else:
+            raise PermissionDenied
+        return redirect("case-detail", pk=case.pk)
+
+
+class CaseChangesView(ScopedView):
+    """HTMX: has anything happened to the case since the page was drawn? (one indexed read)."""
+
+    def get(self, request, pk):
+        case = self.get_scoped(Case, pk=pk)
+        try:
+            after = int(request.GET.get("after", "0"))
+        except ValueError:
+            after = 0
+        count = (
+            self.scoped(AuditRecord)
+            .filter(case_id=case.pk, id__gt=after)
+            .exclude(action__in=READ_ACTIONS)
+            .order_by()
+            .count()
+        )
+        return render(request, "cases/_case_changes.html", {"case": case, "count": count})

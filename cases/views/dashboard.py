@@ -1,0 +1,93 @@
+"""The dashboard: today's and this month's figures, the golden hour, agency performance."""
+
+from __future__ import annotations
+
+import csv
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from coordination.views import ScopedView, csv_cell
+
+from .. import stats
+from ..models import Case, Task
+from .cases import sees_cases
+
+
+def agency_label(row) -> str:
+    return row["name_en"] if (get_language() or "").startswith("en") and row["name_en"] else row["name"]
+
+
+class DashboardView(ScopedView):
+    def allowed(self, user):
+        return sees_cases(user)
+
+    def get(self, request):
+        cases = self.scoped(Case)
+        since, window = stats.window(request.GET.get("window", "month"))
+        rows = stats.agency_performance(self.scoped(Task), since)
+        for row in rows:
+            row["label"] = agency_label(row)
+        chart = {
+            "labels": [f"{r['code']}" for r in rows[:15]],
+            "response": [
+                round(r["response_seconds"] / 60, 1) if r["response_seconds"] is not None else None for r in rows[:15]
+            ],
+            "ontime": [r["on_time_rate"] for r in rows[:15]],
+            "response_label": _("Median response (minutes)"),
+            "ontime_label": _("On time (%)"),
+        }
+        context = {
+            "today": stats.totals(cases, stats.day_start()),
+            "month": stats.totals(cases, stats.month_start()),
+            "golden": stats.golden_hour(cases, since),
+            "rows": rows,
+            "chart": chart,
+            "window": window,
+            "since": since,
+            "nav": "dashboard",
+        }
+        return render(request, "cases/dashboard.html", context)
+
+
+class AgencyPerformanceCSV(ScopedView):
+    """The per-agency table for the joint meeting's review, as CSV (UTF-8 with BOM for Excel)."""
+
+    def allowed(self, user):
+        return sees_cases(user)
+
+    def get(self, request):
+        since, window = stats.window(request.GET.get("window", "month"))
+        rows = stats.agency_performance(self.scoped(Task), since)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        stamp = timezone.localtime().strftime("%Y%m%d")
+        response["Content-Disposition"] = f'attachment; filename="agency-performance-{window}-{stamp}.csv"'
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                _("Agency code"),
+                _("Agency"),
+                _("Tasks"),
+                _("Finished"),
+                _("Completed"),
+                _("Median response (seconds)"),
+                _("On time (%)"),
+            ]
+        )
+        for r in rows:
+            writer.writerow(
+                [
+                    r["code"],
+                    csv_cell(agency_label(r)),
+                    r["tasks"],
+                    r["finished"],
+                    r["completed"],
+                    "" if r["response_seconds"] is None else round(r["response_seconds"]),
+                    "" if r["on_time_rate"] is None else r["on_time_rate"],
+                ]
+            )
+        return response

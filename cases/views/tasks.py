@@ -1,0 +1,254 @@
+"""Task pages: the task page, the agency inbox, the supervisor's approval queue."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alerts.actions import resend_delivery
+from alerts.models import Delivery
+from coordination import audit
+from coordination.views import ScopedView, redirect_back
+
+from .. import actions, permissions
+from ..choices import AWAITING_AGENCY_STATES, MONEY_TASK_TYPES, OPEN_TASK_STATES, ResultStatus, TaskState, TaskType
+from ..forms import OnwardFormSet, RejectForm, ResultForm
+from ..models import Task
+
+# Pages show this many rows at most (nearest deadlines, oldest requests): a page is
+# for working, and rendering hundreds of rows with their forms costs more than it helps.
+INBOX_LIMIT = 50
+QUEUE_LIMIT = 50
+DONE_AT_TYPES = {TaskType.NUMBER_SHUTDOWN, TaskType.URL_BLOCK, TaskType.ACCOUNT_BAN}
+
+
+def is_agency_user(user) -> bool:
+    return bool(user.is_agency_user)
+
+
+class TaskDetailView(ScopedView):
+    """One task with the minimum case data it needs; the agency acts on it here."""
+
+    def task(self, pk):
+        return self.get_scoped(
+            self.scoped(Task).select_related("case", "case__fraud_type", "case__district", "agency", "target"), pk=pk
+        )
+
+    def get(self, request, pk):
+        task = self.task(pk)
+        return self.show(task, ResultForm(), OnwardFormSet(prefix="onward", form_kwargs={"user": request.user}))
+
+    def show(self, task, result_form, onward, status=200, reject_form=None):
+        user = self.request.user
+        if task.target_id and user.is_agency_user:
+            # The agency reads its target in full: that read is audited.
+            audit.record(user=user, action="task.view", obj=task, case_id=task.case_id)
+        deliveries = list(
+            self.scoped(Delivery).filter(task=task).prefetch_related("attempt_log").order_by("created_at")
+        )
+        acts = permissions.can_act_for_agency(user, task)
+        pending = task.state == TaskState.PENDING_APPROVAL
+        needs_supervisor = actions.task_type_config(task.type).needs_supervisor if pending else False
+        return render(
+            self.request,
+            "cases/task_detail.html",
+            {
+                "task": task,
+                "deliveries": deliveries,
+                "can_act": acts and task.state in AWAITING_AGENCY_STATES,
+                "can_accept": acts and task.state in (TaskState.APPROVED, TaskState.DISPATCHED),
+                "money_task": task.type in MONEY_TASK_TYPES,
+                "warning_task": task.type == TaskType.VICTIM_WARNING,
+                "result_form": result_form,
+                "onward": onward,
+                "reject_form": reject_form or RejectForm(),
+                "can_resend": permissions.can_resend(user),
+                "can_approve": pending and permissions.can_approve(user, task, needs_supervisor),
+                "can_withdraw": task.state in OPEN_TASK_STATES and permissions.can_cancel(user),
+                "nav": "inbox" if user.is_agency_user else "cases",
+            },
+            status=status,
+        )
+
+    def post(self, request, pk):
+        """The result form (complete or fail), with onward transfers as rows."""
+        task = self.task(pk)
+        if not permissions.can_act_for_agency(request.user, task):
+            raise PermissionDenied
+        form = ResultForm(request.POST)
+        onward = OnwardFormSet(request.POST, prefix="onward", form_kwargs={"user": request.user})
+        if not (form.is_valid() and onward.is_valid()):
+            return self.show(task, form, onward, status=400)
+        data = form.cleaned_data
+        now = timezone.now()
+        result: dict = {}
+        if data["status"] == ResultStatus.COMPLETED:
+            if task.type in MONEY_TASK_TYPES:
+                if data.get("amount_held") is None:
+                    form.add_error("amount_held", _("Enter the amount held (0 if nothing could be held)."))
+                    return self.show(task, form, onward, status=400)
+                result["amount_held"] = f"{data['amount_held']:.2f}"
+            if task.type in DONE_AT_TYPES:
+                result["done_at"] = now.isoformat()
+            if task.type == TaskType.VICTIM_WARNING:
+                result["contacted_at"] = now.isoformat()
+                if data.get("outcome"):
+                    result["outcome"] = data["outcome"]
+        if data.get("balance") is not None and task.type in MONEY_TASK_TYPES:
+            result["balance"] = f"{data['balance']:.2f}"
+        rows = [f for f in onward.forms if f.has_changed() and not onward._should_delete_form(f)]
+        if rows and task.type in MONEY_TASK_TYPES | {TaskType.ACCOUNT_QUERY}:
+            result["onward_transfers"] = [
+                {
+                    "account_number": f.cleaned_data["account_number"],
+                    "bank": f.cleaned_data["bank"].code if f.cleaned_data.get("bank") else "",
+                    "holder_name": f.cleaned_data.get("holder_name", ""),
+                    "amount": f"{f.cleaned_data['amount']:.2f}",
+                    "at": f.cleaned_data["at"].isoformat(),
+                }
+                for f in rows
+            ]
+        try:
+            actions.submit_result(
+                task, acting_user=request.user, status=data["status"], result=result, reason=data.get("reason") or None
+            )
+        except ValidationError as exc:
+            for key, errors in exc.message_dict.items():
+                field = key.rsplit(".", 1)[-1]
+                form.add_error(field if field in form.fields else None, errors)
+            return self.show(task, form, onward, status=400)
+        except Exception as exc:
+            from coordination.exceptions import Conflict, InvalidTransition
+
+            if not isinstance(exc, Conflict | InvalidTransition):
+                raise
+            messages.error(request, str(exc))
+            return redirect("task-detail", pk=task.pk)
+        messages.success(request, _("Result recorded for task #%(id)s.") % {"id": task.pk})
+        return redirect("inbox")
+
+
+class TaskActionView(ScopedView):
+    """One-button task actions: accept, reject, approve, return (cancel), re-send."""
+
+    def post(self, request, pk, what):
+        task = self.get_scoped(self.scoped(Task).select_related("case", "agency"), pk=pk)
+        user = request.user
+        if what == "accept":
+            self.run_action(actions.accept_task, task, acting_user=user, success=_("Task accepted."))
+        elif what == "reject":
+            form = RejectForm(request.POST)
+            if not form.is_valid():
+                return TaskDetailView(request=request, kwargs={"pk": pk}).show(
+                    task,
+                    ResultForm(),
+                    OnwardFormSet(prefix="onward", form_kwargs={"user": user}),
+                    status=400,
+                    reject_form=form,
+                )
+            if not permissions.can_act_for_agency(user, task):
+                raise PermissionDenied
+            self.run_action(
+                actions.reject_task,
+                task,
+                acting_user=user,
+                reason=form.cleaned_data["reason"],
+                success=_("Task rejected."),
+            )
+        elif what == "approve":
+            self.run_action(actions.approve_task, task, acting_user=user, success=_("Task approved."))
+        elif what == "return":
+            if not permissions.can_cancel(user):
+                raise PermissionDenied
+            self.run_action(
+                actions.cancel_task,
+                task,
+                acting_user=user,
+                reason=request.POST.get("reason", ""),
+                success=_("Task returned."),
+            )
+        elif what == "resend":
+            if not permissions.can_resend(user):
+                raise PermissionDenied
+            delivery = self.get_scoped(Delivery, "change", pk=request.POST.get("delivery"), task=task)
+            self.run_action(resend_delivery, delivery, acting_user=user, success=_("Delivery re-sent."))
+        else:
+            raise PermissionDenied
+        return redirect_back(request, reverse("task-detail", args=[task.pk]))
+
+
+class InboxView(ScopedView):
+    """The agency's open tasks by deadline; the rows refresh by HTMX polling."""
+
+    template = "cases/inbox.html"
+
+    def allowed(self, user):
+        return is_agency_user(user)
+
+    def get(self, request):
+        # The page's ids first (the agency's open tasks, sorted on the task table alone),
+        # then their rows with case and target: joining before the LIMIT made PostgreSQL
+        # hash-join the whole case table.
+        ids = list(
+            self.scoped(Task)
+            .filter(agency_id=request.user.agency_id, state__in=AWAITING_AGENCY_STATES)
+            .order_by("deadline", "id")
+            .values_list("id", flat=True)[:INBOX_LIMIT]
+        )
+        rows = self.scoped(Task).filter(pk__in=ids).select_related("case", "case__fraud_type", "agency", "target")
+        tasks = sorted(rows, key=lambda t: (t.deadline, t.pk))
+        template = "cases/_inbox_rows.html" if request.htmx else self.template
+        context = {"tasks": tasks, "nav": "inbox", "now": timezone.now(), "limit": INBOX_LIMIT}
+        if not request.htmx:
+            context["recent"] = list(
+                self.scoped(Task)
+                .filter(
+                    agency_id=request.user.agency_id,
+                    state__in=[TaskState.COMPLETED, TaskState.FAILED, TaskState.REJECTED],
+                )
+                .select_related("case", "target", "agency")
+                .order_by("-id")[:20]
+            )
+        return render(request, template, context)
+
+
+class ApprovalQueueView(ScopedView):
+    """Pending tasks, oldest first; approve or return one or many."""
+
+    def allowed(self, user):
+        return user.is_superuser or user.role == "supervisor"
+
+    def get(self, request):
+        tasks = list(
+            self.scoped(Task, "change")
+            .filter(state=TaskState.PENDING_APPROVAL)
+            .select_related("case", "agency", "target", "created_by")
+            .order_by("created_at", "id")[:QUEUE_LIMIT]
+        )
+        return render(request, "cases/approvals.html", {"tasks": tasks, "nav": "approvals", "limit": QUEUE_LIMIT})
+
+    def post(self, request):
+        ids = [int(i) for i in request.POST.getlist("task") if i.isdigit()]
+        tasks = list(
+            self.scoped(Task, "change").filter(pk__in=ids, state=TaskState.PENDING_APPROVAL).order_by("created_at")
+        )
+        if not tasks:
+            messages.warning(request, _("Select at least one task."))
+            return redirect("approvals")
+        if request.POST.get("do") == "return":
+            reason = request.POST.get("reason", "").strip()
+            done = 0
+            for task in tasks:
+                if self.run_action(actions.cancel_task, task, acting_user=request.user, reason=reason) is not None:
+                    done += 1
+            messages.success(request, _("%(n)d task(s) returned.") % {"n": done})
+        else:
+            approved, refused = actions.approve_tasks(tasks, acting_user=request.user)
+            messages.success(request, _("%(n)d task(s) approved.") % {"n": len(approved)})
+            for task_id, reason in refused.items():
+                messages.error(request, f"#{task_id}: {reason}")
+        return redirect("approvals")

@@ -1,0 +1,168 @@
+"""Every page x every role, own and other agency's objects: the authorisation matrix.
+
+One readable table; each row yields a test per role. Out of scope answers 404
+(the same page as missing), a role that may see but not act gets 403, anonymous
+users go to the login page.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from agencies.models import User
+
+ROLES = ("anonymous", "analyst", "supervisor", "ccb_liaison", "ccb_manager", "icbc_liaison", "auditor")
+
+# (page, method, url(objects) , expected per role in ROLES order)
+#                                            anon analyst super ccb_l ccb_m icbc_l auditor
+MATRIX = [
+    ("home", "get", lambda o: reverse("home"), (302, 302, 302, 302, 302, 302, 302)),
+    ("case list", "get", lambda o: reverse("case-list"), (302, 200, 200, 403, 403, 403, 200)),
+    ("case intake", "get", lambda o: reverse("case-create"), (302, 200, 403, 403, 403, 403, 403)),
+    ("case page", "get", lambda o: reverse("case-detail", args=[o["case"].pk]), (302, 200, 200, 404, 404, 404, 200)),
+    (
+        "case changes (htmx)",
+        "get",
+        lambda o: reverse("case-changes", args=[o["case"].pk]),
+        (302, 200, 200, 404, 404, 404, 200),
+    ),
+    ("missing case", "get", lambda o: reverse("case-detail", args=[999999]), (302, 404, 404, 404, 404, 404, 404)),
+    ("task page", "get", lambda o: reverse("task-detail", args=[o["task"].pk]), (302, 200, 200, 200, 200, 404, 200)),
+    ("missing task", "get", lambda o: reverse("task-detail", args=[999999]), (302, 404, 404, 404, 404, 404, 404)),
+    ("inbox", "get", lambda o: reverse("inbox"), (302, 403, 403, 200, 200, 200, 403)),
+    ("approvals", "get", lambda o: reverse("approvals"), (302, 403, 200, 403, 403, 403, 403)),
+    ("dashboard", "get", lambda o: reverse("dashboard"), (302, 200, 200, 403, 403, 403, 200)),
+    ("dashboard csv", "get", lambda o: reverse("dashboard-csv"), (302, 200, 200, 403, 403, 403, 200)),
+    ("notifications", "get", lambda o: reverse("notifications"), (302, 200, 200, 200, 200, 200, 200)),
+    ("unread badge", "get", lambda o: reverse("notification-badge"), (302, 200, 200, 200, 200, 200, 200)),
+    ("my agency", "get", lambda o: reverse("my-agency"), (302, 403, 403, 403, 200, 403, 403)),
+    ("audit", "get", lambda o: reverse("audit"), (302, 403, 403, 403, 403, 403, 200)),
+    ("audit csv", "get", lambda o: reverse("audit") + "?format=csv", (302, 403, 403, 403, 403, 403, 200)),
+    (
+        "one-click stop-payment",
+        "post",
+        lambda o: reverse("case-action", args=[o["case"].pk, "stop-payments"]),
+        (302, 302, 302, 404, 404, 404, 403),
+    ),
+    (
+        "issue follow-ups",
+        "post",
+        lambda o: reverse("case-action", args=[o["case"].pk, "follow-ups"]),
+        (302, 302, 302, 404, 404, 404, 403),
+    ),
+    (
+        "accept task",
+        "post",
+        lambda o: reverse("task-action", args=[o["task"].pk, "accept"]),
+        (302, 403, 403, 302, 302, 404, 403),
+    ),
+    (
+        "reject task",
+        "post",
+        lambda o: reverse("task-action", args=[o["task"].pk, "reject"]),
+        (302, 403, 403, 302, 302, 404, 403),
+    ),
+    (
+        "report result",
+        "post",
+        lambda o: reverse("task-detail", args=[o["task"].pk]),
+        (302, 403, 403, 302, 302, 404, 403),
+    ),
+    (
+        "return task",
+        "post",
+        lambda o: reverse("task-action", args=[o["pending"].pk, "return"]),
+        (302, 302, 302, 403, 403, 404, 403),
+    ),
+    (
+        "approve in queue",
+        "post",
+        lambda o: reverse("approvals"),
+        (302, 403, 302, 403, 403, 403, 403),
+    ),
+    (
+        "rotate secret",
+        "post",
+        lambda o: reverse("my-agency"),
+        (302, 403, 403, 403, 200, 403, 403),
+    ),
+    ("field check (htmx)", "post", lambda o: reverse("field-check"), (302, 200, 200, 200, 200, 200, 403)),
+    ("mark read", "post", lambda o: reverse("notifications"), (302, 302, 302, 302, 302, 302, 302)),
+]
+
+POST_DATA = {
+    "reject task": {"reason": "账户已销户"},
+    "report result": {
+        "status": "completed",
+        "amount_held": "52000.00",
+        "onward-TOTAL_FORMS": "0",
+        "onward-INITIAL_FORMS": "0",
+    },
+    "return task": {"reason": "资料不全"},
+    "approve in queue": {"do": "approve"},
+    "rotate secret": {"do": "endpoint", "endpoint_url": "https://ccb.example.invalid/afc"},
+    "mark read": {"all": "1"},
+    "field check (htmx)": {"field": "transfers-0-to_account", "transfers-0-to_account": "6217000010012345678"},
+}
+
+CELLS = [
+    pytest.param(page, method, url, role, expected[i], id=f"{page}-{role}")
+    for page, method, url, expected in MATRIX
+    for i, role in enumerate(ROLES)
+]
+
+
+@pytest.fixture
+def objects(case, stop_task, analyst):
+    from cases import actions
+    from tests.conftest import make_case
+
+    other = make_case(analyst, to_account="6217000010099999999")
+    [pending] = actions.issue_stop_payments(other, acting_user=analyst, approve=False)
+    return {"case": case, "task": stop_task, "pending": pending}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("page", "method", "url", "role", "expected"), CELLS)
+def test_access_matrix(client, request, objects, page, method, url, role, expected):
+    if role != "anonymous":
+        user: User = request.getfixturevalue(role)
+        client.force_login(user)
+    data = dict(POST_DATA.get(page, {}))
+    if page == "approve in queue":
+        data["task"] = [objects["pending"].pk]
+    response = getattr(client, method)(url(objects), data) if method == "post" else client.get(url(objects))
+    assert response.status_code == expected, (page, role, response.status_code)
+    if role == "anonymous" and expected == 302:
+        assert response["Location"].startswith(reverse("login"))
+    if expected == 404:
+        # The same friendly page as a missing object: nothing hints that it exists.
+        assert "404" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_other_agency_sees_no_foreign_rows_in_inbox(client, stop_task, icbc_liaison, ccb_liaison):
+    client.force_login(icbc_liaison)
+    body = client.get(reverse("inbox")).content.decode()
+    assert stop_task.case.reference not in body
+    client.force_login(ccb_liaison)
+    body = client.get(reverse("inbox")).content.decode()
+    assert stop_task.case.reference in body
+
+
+@pytest.mark.django_db
+def test_out_of_scope_is_the_same_page_as_missing(client, stop_task, icbc_liaison):
+    import re
+
+    def body(url):
+        response = client.get(url)
+        assert response.status_code == 404
+        # Only the per-request CSRF token and the address itself (the language form's
+        # "next") may differ.
+        text = re.sub(r'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+', "", response.content.decode())
+        return text.replace(url, "")
+
+    client.force_login(icbc_liaison)
+    assert body(reverse("task-detail", args=[stop_task.pk])) == body(reverse("task-detail", args=[999999]))
+    assert body(reverse("case-detail", args=[stop_task.case_id])) == body(reverse("case-detail", args=[999999]))

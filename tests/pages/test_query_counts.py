@@ -1,0 +1,111 @@
+"""Every page's query count is pinned and does not grow with the number of rows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from alerts.models import Notification
+from cases import actions
+from cases.models import Channel, District, FraudType
+from tests.conftest import agency, make_case, make_user
+
+# page -> queries for one request: session read and save (3, with its savepoint), user,
+# the page's own reads and the choices of its filter forms.
+PINNED = {
+    "case list": 11,
+    "case page": 16,
+    "inbox": 9,
+    "inbox rows (htmx)": 7,
+    "approvals": 7,
+    "notifications": 7,
+    "dashboard": 10,
+    "audit": 7,
+    "my agency": 9,
+}
+
+
+def bank_case(user, n: int, bank: str = "CCB"):
+    """A case whose victim paid ``n`` accounts at ``bank``."""
+    now = timezone.now()
+    transfers = [
+        actions.TransferData(
+            from_account="6222020200112233445",
+            from_bank=agency("ICBC"),
+            to_account=f"6217000099{i:08d}",
+            to_bank=agency(bank),
+            amount=Decimal("1000.00"),
+            at=now - timedelta(minutes=30),
+        )
+        for i in range(n)
+    ]
+    return actions.create_case(
+        acting_user=user,
+        fraud_type=FraudType.objects.get(code="fake_investment"),
+        channel=Channel.objects.get(code="hotline_96110"),
+        district=District.objects.get(code="wuhou"),
+        reported_at=now,
+        loss_amount=Decimal(1000 * n),
+        victims=[actions.VictimData(name="李四")],
+        transfers=transfers,
+    )
+
+
+def build(page: str, n: int, analyst):
+    """Make ``n`` rows for ``page``; return (user, url, headers)."""
+    if page == "case list":
+        for _ in range(n):
+            make_case(analyst)
+        return analyst, reverse("case-list"), {}
+    if page == "case page":
+        case = make_case(analyst, extra_transfers=n)
+        actions.issue_stop_payments(case, acting_user=analyst)
+        return analyst, reverse("case-detail", args=[case.pk]), {}
+    if page.startswith("inbox"):
+        actions.issue_stop_payments(bank_case(analyst, n), acting_user=analyst)
+        liaison = make_user("q_liaison", "CCB", "liaison")
+        headers = {"HTTP_HX_REQUEST": "true"} if "htmx" in page else {}
+        return liaison, reverse("inbox"), headers
+    if page == "approvals":
+        actions.issue_stop_payments(bank_case(analyst, n), acting_user=analyst, approve=False)
+        return make_user("q_supervisor", "AFC", "supervisor"), reverse("approvals"), {}
+    if page == "notifications":
+        Notification.objects.bulk_create(
+            Notification(user=analyst, kind="result", title=f"n{i}", dedupe_key=f"k{i}") for i in range(n)
+        )
+        return analyst, reverse("notifications"), {}
+    if page == "dashboard":
+        actions.issue_stop_payments(bank_case(analyst, n), acting_user=analyst)
+        return analyst, reverse("dashboard"), {}
+    if page == "audit":
+        for _ in range(n // 10):
+            make_case(analyst)
+        return make_user("q_auditor", "AFC", "auditor"), reverse("audit"), {}
+    if page == "my agency":
+        for i in range(n):
+            make_user(f"q_l{i}", "CCB", "liaison")
+        return make_user("q_manager", "CCB", "manager"), reverse("my-agency"), {}
+    raise AssertionError(page)
+
+
+def count_queries(client, user, url, headers) -> int:
+    client.force_login(user)
+    client.get(url, **headers)  # warm: reference data, content types
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", list(PINNED))
+@pytest.mark.parametrize("n", [10, 50])
+def test_query_count_pinned(client, analyst, page, n):
+    user, url, headers = build(page, n, analyst)
+    assert count_queries(client, user, url, headers) == PINNED[page]
