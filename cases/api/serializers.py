@@ -20,7 +20,7 @@ from coordination.masking import mask, sees_full_pii
 
 from ..choices import CaseStatus, IdentifierKind, ResultStatus, TargetKind, TaskType
 from ..models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Task, Transfer, Victim
-from ..validators import MAX_AMOUNT, validate_resident_id
+from ..validators import MAX_AMOUNT, validate_bank_account, validate_identifier, validate_resident_id
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "max_value": MAX_AMOUNT}
 
@@ -58,6 +58,30 @@ class ReferenceField(serializers.SlugRelatedField):
 # --- input -----------------------------------------------------------------------
 
 
+class MoneyField(serializers.DecimalField):
+    """Yuan as a decimal string ("52000.00"); a JSON float would already have lost cents."""
+
+    default_error_messages = {"float": _('Send amounts as strings such as "52000.00".')}
+
+    def __init__(self, **kwargs):
+        for key, value in MONEY.items():
+            kwargs.setdefault(key, value)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, float | bool):
+            self.fail("float")
+        return super().to_internal_value(data)
+
+
+def _django_to_drf(validator, value):
+    try:
+        validator(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from None
+    return value
+
+
 class VictimInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     id_number = serializers.CharField(max_length=18, required=False, allow_blank=True, allow_null=True)
@@ -65,10 +89,7 @@ class VictimInputSerializer(serializers.Serializer):
 
     def validate_id_number(self, value):
         if value:
-            try:
-                validate_resident_id(value)
-            except DjangoValidationError as exc:
-                raise serializers.ValidationError(exc.messages) from None
+            _django_to_drf(validate_resident_id, value)
         return (value or "").upper()
 
 
@@ -77,13 +98,26 @@ class TransferInputSerializer(serializers.Serializer):
     from_bank = ScopedSlugField(Agency, required=False, allow_null=True)
     to_account = serializers.CharField(max_length=40)
     to_bank = ScopedSlugField(Agency, required=False, allow_null=True)
-    amount = serializers.DecimalField(min_value=Decimal("0.01"), **MONEY)
+    amount = MoneyField(min_value=Decimal("0.01"))
     at = serializers.DateTimeField()
+
+    def validate_from_account(self, value):
+        return _django_to_drf(validate_bank_account, value)
+
+    def validate_to_account(self, value):
+        return _django_to_drf(validate_bank_account, value)
 
 
 class IdentifierInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=IdentifierKind.choices)
     value = serializers.CharField(max_length=255)
+
+    def validate(self, attrs):
+        try:
+            validate_identifier(attrs["kind"], attrs["value"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"value": exc.messages}) from None
+        return attrs
 
 
 class CaseCreateSerializer(serializers.Serializer):
@@ -94,7 +128,7 @@ class CaseCreateSerializer(serializers.Serializer):
     channel = ReferenceField(Channel)
     reported_at = serializers.DateTimeField()
     occurred_at = serializers.DateTimeField(required=False, allow_null=True)
-    loss_amount = serializers.DecimalField(min_value=Decimal("0.01"), **MONEY)
+    loss_amount = MoneyField(min_value=Decimal("0.01"))
     summary = serializers.CharField(max_length=20000, required=False, allow_blank=True)
     victim = VictimInputSerializer(required=False, allow_null=True)
     transfers = TransferInputSerializer(many=True, required=False, max_length=200)
@@ -126,7 +160,7 @@ class TaskCreateSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=TaskType.choices)
     agency = ScopedSlugField(Agency)
     target = TargetInputSerializer(required=False, allow_null=True)
-    amount = serializers.DecimalField(min_value=Decimal("0.01"), required=False, allow_null=True, **MONEY)
+    amount = MoneyField(min_value=Decimal("0.01"), required=False, allow_null=True)
     legal_document_number = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, allow_null=True)
 
@@ -159,9 +193,7 @@ class FileCaseSerializer(serializers.Serializer):
 
 
 class CloseCaseSerializer(serializers.Serializer):
-    amount_returned = serializers.DecimalField(
-        min_value=Decimal("0.00"), required=False, default=Decimal("0.00"), **MONEY
-    )
+    amount_returned = MoneyField(min_value=Decimal("0.00"), required=False, default=Decimal("0.00"))
 
 
 class ShareSerializer(serializers.Serializer):
