@@ -206,6 +206,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable names for choice sets that share a field name ("status").
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.choices.CaseStatus",
+        "TaskStateEnum": "cases.choices.TaskState",
+        "ResultStatusEnum": "cases.choices.ResultStatus",
+    },
 }
 
 # Celery: the broker is the fast path; the database outbox is the record.

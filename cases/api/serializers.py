@@ -25,6 +25,7 @@ from ..validators import MAX_AMOUNT, validate_bank_account, validate_identifier,
 MONEY = {"max_digits": 14, "decimal_places": 2, "max_value": MAX_AMOUNT}
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ScopedSlugField(serializers.SlugRelatedField):
     """A code resolved among the rows the requesting user may see."""
 
@@ -140,6 +141,7 @@ class TargetInputSerializer(serializers.Serializer):
     value = serializers.CharField(max_length=255, required=False, allow_blank=True, allow_null=True)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedCaseField(serializers.PrimaryKeyRelatedField):
     """A case id among the cases the caller may change."""
 

@@ -437,7 +437,9 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         return self._answer(actions.approve_task(self.get_object(), acting_user=request.user))
 
     @extend_schema(
-        request=s.BulkApproveSerializer, responses={200: s.BulkApproveAnswerSerializer, **errors(400, 401, 403)}
+        operation_id="v1_tasks_approve_many",
+        request=s.BulkApproveSerializer,
+        responses={200: s.BulkApproveAnswerSerializer, **errors(400, 401, 403)},
     )
     @action(detail=False, methods=["post"], url_path="approve", filterset_class=None, pagination_class=None)
     def approve_many(self, request):
