@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -34,3 +35,17 @@ def exception_handler(exc, context):
         fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
         response.data = {"detail": "Invalid input.", **fields}
     return response
+
+
+def not_found(request, exception=None):
+    """Unknown URLs under /api/ answer JSON like a missing object; pages keep their HTML 404."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """A bug under /api/ still answers JSON (the error is logged by Django)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(exceptions.APIException.default_detail)}, status=500)
+    return defaults.server_error(request)

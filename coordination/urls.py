@@ -16,3 +16,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("coordination.page_urls")),
 ]
+
+# JSON for unknown URLs and crashes under /api/ (partners never get an HTML page).
+handler404 = "coordination.api.not_found"
+handler500 = "coordination.api.server_error"

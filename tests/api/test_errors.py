@@ -241,3 +241,20 @@ def test_write_throttle_answers_429_with_retry_after(api, analyst, case, setting
 
     other = api(make_user("t_analyst2", "AFC", "analyst"))
     assert other.post(f"/api/v1/cases/{case.pk}/file/", {"filing_number": "F-1"}, format="json").status_code == 200
+
+
+def test_unknown_api_urls_answer_json_like_a_missing_object(api, analyst):
+    client = api(analyst)
+    unknown = client.get("/api/v1/no-such-thing/")
+    bad_code = client.get("/api/v1/agencies/ccb/")  # codes are upper-case: no route matches
+    missing = client.get("/api/v1/tasks/999999/")
+    for response in (unknown, bad_code):
+        assert response.status_code == 404
+        assert response["Content-Type"].startswith("application/json")
+        assert response.json() == missing.json()
+
+
+def test_wrong_method_is_405_json(api, analyst, case):
+    response = api(analyst).delete(f"/api/v1/cases/{case.pk}/")
+    assert response.status_code == 405
+    assert "detail" in response.json()
