@@ -106,22 +106,33 @@ def run(ctx) -> dict:
     for name, token, factory in scenarios:
         if ctx.only and name not in ctx.only:
             continue
+        # Two runs per scenario: under load (``concurrency`` clients: requests per second, with
+        # queueing in the latencies) and one client at a time (``.c1``: the latency of a call).
         ctx.log(f"  api/{name} ...")
         results[name] = load(ctx.port, token, factory, duration=ctx.duration, concurrency=ctx.concurrency)
+        results[f"{name}.c1"] = load(ctx.port, token, factory, duration=ctx.duration / 2, concurrency=1)
     return results
 
 
 def targets(results: dict) -> dict:
-    """The issue's targets, checked against one run (meaningful at 1,000,000 cases)."""
+    """The issue's targets, checked against one run (meaningful at 1,000,000 cases).
+
+    Latency targets read the one-client runs (``.c1``): under a closed loop of N
+    clients on 2 cores, latency is mostly queueing (N / throughput). Throughput
+    targets read the loaded runs.
+    """
     checks = {}
+    if "lookup.c1" in results:
+        checks["lookup_p99_under_15ms"] = results["lookup.c1"]["p99_ms"] < 15
     if "lookup" in results and "ping" in results:
-        checks["lookup_p99_under_15ms"] = results["lookup"]["p99_ms"] < 15
         checks["lookup_rps_at_least_half_of_ping"] = results["lookup"]["rps"] >= results["ping"]["rps"] / 2
     for name in ("case_list_first", "case_list_deep", "task_list_liaison"):
+        if f"{name}.c1" in results:
+            checks[f"{name}_p95_under_100ms"] = results[f"{name}.c1"]["p95_ms"] < 100
         if name in results:
-            checks[f"{name}_p95_under_100ms"] = results[name]["p95_ms"] < 100
-    if "case_list_first" in results and "case_list_deep" in results:
+            checks[f"{name}_p95_under_100ms_under_load"] = results[name]["p95_ms"] < 100
+    if "case_list_first.c1" in results and "case_list_deep.c1" in results:
         checks["deep_page_at_most_twice_first"] = (
-            results["case_list_deep"]["p50_ms"] <= 2 * results["case_list_first"]["p50_ms"]
+            results["case_list_deep.c1"]["p50_ms"] <= 2 * results["case_list_first.c1"]["p50_ms"]
         )
     return checks
