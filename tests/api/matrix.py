@@ -8,7 +8,9 @@ a test checks the page is in sync).
 
 Adding an endpoint: add one line per method below, with its URL name (without
 ``api:``), the object its URL names and the body it needs (see ``BODIES`` in
-``test_matrix.py``), then run ``python -m tests.api.matrix > docs/permissions.md``.
+``test_matrix.py``; a new kind of object is one more ``cached_property`` on its
+``World``, built through the action functions), then run
+``python -m tests.api.matrix > docs/permissions.md``.
 
 Callers (columns):
 - ``analyst``, ``supervisor``, ``auditor``: centre and oversight roles (session login);

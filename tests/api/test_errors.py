@@ -258,3 +258,15 @@ def test_wrong_method_is_405_json(api, analyst, case):
     response = api(analyst).delete(f"/api/v1/cases/{case.pk}/")
     assert response.status_code == 405
     assert "detail" in response.json()
+
+
+def test_session_writes_need_the_csrf_token(analyst):
+    """Browsers use the session: a write without the CSRF token is refused, a token client is not."""
+    from rest_framework.test import APIClient
+
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(analyst)
+    response = browser.post("/api/v1/cases/", CASE_BODY, format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert browser.get("/api/v1/cases/").status_code == 200
