@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -34,3 +34,21 @@ def exception_handler(exc, context):
         fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
         response.data = {"detail": "Invalid input.", **fields}
     return response
+
+
+def not_found(request, exception=None):
+    """Unknown URLs under /api/ answer JSON like a missing object; pages keep their HTML 404."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)
+    from .views import error_404
+
+    return error_404(request, exception)
+
+
+def server_error(request):
+    """A bug under /api/ still answers JSON (the error is logged by Django)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(exceptions.APIException.default_detail)}, status=500)
+    from .views import error_500
+
+    return error_500(request)

@@ -194,6 +194,9 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# The benchmark's constant endpoint (/api/v1/_ping/), off in normal runs.
+API_PING = _typed("API_PING", env.bool, False)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Joint anti-fraud coordination platform API",
     "DESCRIPTION": "Partner protocol v1 and the centre's API. See docs/partner-protocol.",
@@ -203,6 +206,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable names for choice sets that share a field name ("status").
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.choices.CaseStatus",
+        "TaskStateEnum": "cases.choices.TaskState",
+        "ResultStatusEnum": "cases.choices.ResultStatus",
+    },
 }
 
 # Celery: the broker is the fast path; the database outbox is the record.

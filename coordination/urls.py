@@ -17,7 +17,8 @@ urlpatterns = [
     path("", include("coordination.page_urls")),
 ]
 
-# Friendly error pages in both languages (templates/403.html, 404.html, 500.html).
+# Friendly error pages in both languages (templates/403.html, 404.html, 500.html);
+# under /api/ the 404 and 500 answer JSON (partners never get an HTML page).
 handler403 = "coordination.views.error_403"
-handler404 = "coordination.views.error_404"
-handler500 = "coordination.views.error_500"
+handler404 = "coordination.api.not_found"
+handler500 = "coordination.api.server_error"

@@ -1,8 +1,179 @@
-"""Serializers of the cases API."""
+"""Serializers of the cases API.
 
+Input serializers validate shape and types and resolve codes through querysets
+scoped by ``visible_to``; the action functions then apply the domain rules.
+Output serializers mask personal data through ``coordination.masking.mask``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..choices import ResultStatus
+from agencies.models import Agency
+from coordination.masking import mask, sees_full_pii
+
+from ..choices import CaseStatus, IdentifierKind, ResultStatus, TargetKind, TaskType
+from ..models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Task, Transfer, Victim
+from ..validators import MAX_AMOUNT, validate_bank_account, validate_identifier, validate_resident_id
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "max_value": MAX_AMOUNT}
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ScopedSlugField(serializers.SlugRelatedField):
+    """A code resolved among the rows the requesting user may see."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        kwargs.setdefault("slug_field", "code")
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.model.objects.visible_to(getattr(request, "user", None), "view")
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ReferenceField(serializers.SlugRelatedField):
+    """An active reference code (fraud type, district, channel): public data, not scoped."""
+
+    def __init__(self, model, **kwargs):
+        super().__init__(slug_field="code", queryset=model.objects.filter(is_active=True), **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# --- input -----------------------------------------------------------------------
+
+
+class MoneyField(serializers.DecimalField):
+    """Yuan as a decimal string ("52000.00"); a JSON float would already have lost cents."""
+
+    default_error_messages = {"float": _('Send amounts as strings such as "52000.00".')}
+
+    def __init__(self, **kwargs):
+        for key, value in MONEY.items():
+            kwargs.setdefault(key, value)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, float | bool):
+            self.fail("float")
+        return super().to_internal_value(data)
+
+
+def _django_to_drf(validator, value):
+    try:
+        validator(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from None
+    return value
+
+
+class VictimInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    id_number = serializers.CharField(max_length=18, required=False, allow_blank=True, allow_null=True)
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True)
+
+    def validate_id_number(self, value):
+        if value:
+            _django_to_drf(validate_resident_id, value)
+        return (value or "").upper()
+
+
+class TransferInputSerializer(serializers.Serializer):
+    from_account = serializers.CharField(max_length=40)
+    from_bank = ScopedSlugField(Agency, required=False, allow_null=True)
+    to_account = serializers.CharField(max_length=40)
+    to_bank = ScopedSlugField(Agency, required=False, allow_null=True)
+    amount = MoneyField(min_value=Decimal("0.01"))
+    at = serializers.DateTimeField()
+
+    def validate_from_account(self, value):
+        return _django_to_drf(validate_bank_account, value)
+
+    def validate_to_account(self, value):
+        return _django_to_drf(validate_bank_account, value)
+
+
+class IdentifierInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=IdentifierKind.choices)
+    value = serializers.CharField(max_length=255)
+
+    def validate(self, attrs):
+        try:
+            validate_identifier(attrs["kind"], attrs["value"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"value": exc.messages}) from None
+        return attrs
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    """The protocol's "Creating a case" body."""
+
+    fraud_type = ReferenceField(FraudType)
+    district = ReferenceField(District)
+    channel = ReferenceField(Channel)
+    reported_at = serializers.DateTimeField()
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    loss_amount = MoneyField(min_value=Decimal("0.01"))
+    summary = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    victim = VictimInputSerializer(required=False, allow_null=True)
+    transfers = TransferInputSerializer(many=True, required=False, max_length=200)
+    identifiers = IdentifierInputSerializer(many=True, required=False, max_length=200)
+
+
+class TargetInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=TargetKind.choices)
+    value = serializers.CharField(max_length=255, required=False, allow_blank=True, allow_null=True)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedCaseField(serializers.PrimaryKeyRelatedField):
+    """A case id among the cases the caller may change."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return Case.objects.visible_to(getattr(request, "user", None), "change")
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class TaskCreateSerializer(serializers.Serializer):
+    """The protocol's "Creating a task" body."""
+
+    case = ScopedCaseField()
+    type = serializers.ChoiceField(choices=TaskType.choices)
+    agency = ScopedSlugField(Agency)
+    target = TargetInputSerializer(required=False, allow_null=True)
+    amount = MoneyField(min_value=Decimal("0.01"), required=False, allow_null=True)
+    legal_document_number = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, allow_null=True)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class OptionalReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
 class ResultSerializer(serializers.Serializer):
@@ -12,3 +183,425 @@ class ResultSerializer(serializers.Serializer):
     executed_at = serializers.DateTimeField(required=False, allow_null=True)
     reason = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=2000)
     result = serializers.JSONField(required=False, allow_null=True)
+
+
+class BulkApproveSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=200
+    )
+
+
+class FileCaseSerializer(serializers.Serializer):
+    filing_number = serializers.CharField(max_length=64)
+
+
+class CloseCaseSerializer(serializers.Serializer):
+    amount_returned = MoneyField(min_value=Decimal("0.00"), required=False, default=Decimal("0.00"))
+
+
+class ShareSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    permission = serializers.ChoiceField(choices=[("view", "view"), ("change", "change")], default="view")
+
+
+class IssueFollowUpsSerializer(serializers.Serializer):
+    proposal_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        allow_null=True,
+        max_length=200,
+    )
+    approve = serializers.BooleanField(default=True)
+
+
+class IssueStopPaymentsSerializer(serializers.Serializer):
+    approve = serializers.BooleanField(default=True)
+
+
+class LookupQuerySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=IdentifierKind.choices)
+    value = serializers.CharField(max_length=255)
+
+
+# --- output ----------------------------------------------------------------------
+
+
+def _iso(value) -> str | None:
+    """A datetime as DRF's DateTimeField renders it (current time zone, ISO 8601)."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _money(value) -> str | None:
+    """A model decimal as DRF renders it with COERCE_DECIMAL_TO_STRING (two places)."""
+    return None if value is None else f"{value.quantize(Decimal('0.01')):f}"
+
+
+class FastListMixin:
+    """Hand-written ``to_representation`` for the hot lists.
+
+    DRF's field-by-field machinery costs more than the query on a 50-row page;
+    these serializers build the same dict directly. The declared fields still
+    define the schema, and ``tests/api/test_serializers.py`` checks that the
+    fast dict equals DRF's own rendering for every role.
+    """
+
+    def drf_representation(self, instance):
+        return super().to_representation(instance)
+
+
+class CodeNameSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+
+
+class ReferenceSerializer(serializers.Serializer):
+    """``/api/v1/reference/``: every code a client needs (schema only; the view builds the dict)."""
+
+    fraud_types = CodeNameSerializer(many=True)
+    districts = CodeNameSerializer(many=True)
+    channels = CodeNameSerializer(many=True)
+    task_types = CodeNameSerializer(many=True)
+    sectors = CodeNameSerializer(many=True)
+
+
+class CaseCreatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+
+
+class VictimSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+    id_number = serializers.SerializerMethodField()
+    phone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Victim
+        fields = ["name", "id_number", "phone"]
+
+    def _user(self):
+        return self.context["request"].user
+
+    def get_name(self, obj) -> str:
+        return mask(self._user(), "name", obj.name)
+
+    def get_id_number(self, obj) -> str:
+        return mask(self._user(), "id_number", obj.id_number)
+
+    def get_phone(self, obj) -> str:
+        return mask(self._user(), "phone", obj.phone)
+
+
+class CaseSerializer(FastListMixin, serializers.ModelSerializer):
+    """A case in lists: codes, amounts and status; no personal data."""
+
+    fraud_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    district = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    channel = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    status = serializers.ChoiceField(choices=CaseStatus.choices, read_only=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "fraud_type",
+            "district",
+            "channel",
+            "reported_at",
+            "occurred_at",
+            "loss_amount",
+            "currency",
+            "status",
+            "filing_number",
+            "amount_stopped",
+            "amount_frozen",
+            "amount_returned",
+            "first_stop_delivered_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, case):
+        return {
+            "id": case.pk,
+            "reference": case.reference,
+            "fraud_type": case.fraud_type.code,
+            "district": case.district.code,
+            "channel": case.channel.code,
+            "reported_at": _iso(case.reported_at),
+            "occurred_at": _iso(case.occurred_at),
+            "loss_amount": _money(case.loss_amount),
+            "currency": case.currency,
+            "status": case.status,
+            "filing_number": case.filing_number,
+            "amount_stopped": _money(case.amount_stopped),
+            "amount_frozen": _money(case.amount_frozen),
+            "amount_returned": _money(case.amount_returned),
+            "first_stop_delivered_at": _iso(case.first_stop_delivered_at),
+            "created_at": _iso(case.created_at),
+        }
+
+
+class CaseDetailSerializer(CaseSerializer):
+    """A case with its summary and victims (masked by role)."""
+
+    victims = VictimSerializer(many=True, read_only=True)
+
+    def to_representation(self, case):
+        # The detail is one row: DRF's own rendering is cheap enough here.
+        return serializers.ModelSerializer.to_representation(self, case)
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "summary", "victims"]
+        read_only_fields = fields
+
+
+class CaseIdentifierSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(source="identifier.kind")
+    value = serializers.SerializerMethodField()
+    bank = serializers.SlugRelatedField(source="identifier.bank", slug_field="code", read_only=True)
+    case_count = serializers.IntegerField(source="identifier.case_count")
+    first_seen_at = serializers.DateTimeField(source="identifier.first_seen_at")
+    last_seen_at = serializers.DateTimeField(source="identifier.last_seen_at")
+
+    class Meta:
+        model = CaseIdentifier
+        fields = ["id", "kind", "value", "role", "bank", "case_count", "first_seen_at", "last_seen_at", "added_at"]
+
+    def get_value(self, obj) -> str:
+        return mask(self.context["request"].user, obj.identifier.kind, obj.identifier.value)
+
+
+class TransferSerializer(serializers.ModelSerializer):
+    from_account = serializers.SerializerMethodField()
+    from_bank = serializers.SlugRelatedField(source="from_identifier.bank", slug_field="code", read_only=True)
+    to_account = serializers.SerializerMethodField()
+    to_bank = serializers.SlugRelatedField(source="to_identifier.bank", slug_field="code", read_only=True)
+
+    class Meta:
+        model = Transfer
+        fields = ["id", "from_account", "from_bank", "to_account", "to_bank", "amount", "at", "source", "source_task"]
+
+    def get_from_account(self, obj) -> str:
+        return mask(self.context["request"].user, obj.from_identifier.kind, obj.from_identifier.value)
+
+    def get_to_account(self, obj) -> str:
+        return mask(self.context["request"].user, obj.to_identifier.kind, obj.to_identifier.value)
+
+
+class MoneyFlowNodeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    value = serializers.CharField()
+    bank = serializers.CharField(allow_null=True)
+    role = serializers.CharField(allow_null=True)
+
+
+class MoneyFlowEdgeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    source = serializers.IntegerField()
+    target = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    at = serializers.DateTimeField()
+
+
+class MoneyFlowSerializer(serializers.Serializer):
+    nodes = MoneyFlowNodeSerializer(many=True)
+    edges = MoneyFlowEdgeSerializer(many=True)
+    truncated = serializers.BooleanField()
+
+
+class AuditRecordSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    user = serializers.CharField(source="user_name")
+    agency = serializers.CharField(source="agency_code")
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.IntegerField(allow_null=True)
+    object = serializers.CharField(source="object_repr")
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    case = serializers.PrimaryKeyRelatedField(read_only=True)
+    account = serializers.CharField(source="identifier.value")
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = FollowUpProposal
+        fields = ["id", "case", "account", "agency", "amount", "source_task", "state", "issued_task", "created_at"]
+
+
+class TaskCaseSerializer(serializers.Serializer):
+    """The case data a task needs (protocol push body): reference, fraud type, reported at."""
+
+    id = serializers.IntegerField(required=False, help_text=_("Only for centre roles and auditors."))
+    reference = serializers.CharField()
+    fraud_type = serializers.CharField()
+    reported_at = serializers.DateTimeField()
+
+
+class TaskTargetSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    value = serializers.CharField(allow_null=True)
+    holder_name = serializers.CharField(allow_blank=True)
+    bank = serializers.CharField(allow_null=True)
+
+
+RESULT_MASKS = {
+    "holder_id_number": "id_number",
+    "registered_id_number": "id_number",
+    "holder_name": "name",
+    "registered_name": "name",
+}
+
+
+class TaskSerializer(FastListMixin, serializers.ModelSerializer):
+    """A task as its reader may see it.
+
+    The assigned agency reads its own target in full (a bank cannot stop an
+    account it cannot read) and only the case fields the task needs; centre roles
+    see everything; auditors see personal data masked.
+    """
+
+    case = serializers.SerializerMethodField()
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    target = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "case",
+            "type",
+            "agency",
+            "target",
+            "amount",
+            "currency",
+            "legal_document_number",
+            "note",
+            "state",
+            "deadline",
+            "is_overdue",
+            "needs_attention",
+            "follows",
+            "created_at",
+            "approved_at",
+            "dispatched_at",
+            "accepted_at",
+            "finished_at",
+            "reason",
+            "result_status",
+            "result",
+            "executed_at",
+            "amount_held",
+            "lapses_at",
+        ]
+        read_only_fields = fields
+
+    def _user(self):
+        return self.context["request"].user
+
+    def to_representation(self, task):
+        return {
+            "id": task.pk,
+            "case": self.get_case(task),
+            "type": task.type,
+            "agency": task.agency.code,
+            "target": self.get_target(task),
+            "amount": _money(task.amount),
+            "currency": task.currency,
+            "legal_document_number": task.legal_document_number,
+            "note": task.note,
+            "state": task.state,
+            "deadline": _iso(task.deadline),
+            "is_overdue": task.is_overdue,
+            "needs_attention": task.needs_attention,
+            "follows": task.follows_id,
+            "created_at": _iso(task.created_at),
+            "approved_at": _iso(task.approved_at),
+            "dispatched_at": _iso(task.dispatched_at),
+            "accepted_at": _iso(task.accepted_at),
+            "finished_at": _iso(task.finished_at),
+            "reason": task.reason,
+            "result_status": task.result_status,
+            "result": self.get_result(task),
+            "executed_at": _iso(task.executed_at),
+            "amount_held": _money(task.amount_held),
+            "lapses_at": _iso(task.lapses_at),
+        }
+
+    def _own(self, obj) -> bool:
+        user = self._user()
+        return bool(user.agency_id == obj.agency_id and getattr(user, "is_agency_user", False))
+
+    @extend_schema_field(TaskCaseSerializer)
+    def get_case(self, obj) -> dict:
+        case = obj.case
+        data = {"reference": case.reference, "fraud_type": case.fraud_type.code, "reported_at": _iso(case.reported_at)}
+        if getattr(self._user(), "sees_all", False) or self._user().is_superuser:
+            data = {"id": case.pk, **data}
+        return data
+
+    @extend_schema_field(TaskTargetSerializer(allow_null=True))
+    def get_target(self, obj) -> dict | None:
+        target = obj.target
+        if target is None:
+            return {"kind": obj.target_kind, "value": None, "holder_name": "", "bank": None}
+        user, own = self._user(), self._own(obj)
+        return {
+            "kind": target.kind,
+            "value": mask(user, target.kind, target.value, own_task_target=own),
+            "holder_name": mask(user, "name", target.holder_name, own_task_target=own),
+            "bank": target.bank.code if target.bank_id else None,
+        }
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_result(self, obj):
+        result = obj.result
+        if not result or sees_full_pii(self._user()) or self._own(obj):
+            return result
+        masked = dict(result)
+        for key, kind in RESULT_MASKS.items():
+            if isinstance(masked.get(key), str):
+                masked[key] = mask(self._user(), kind, masked[key])
+        if isinstance(masked.get("onward_transfers"), list):
+            masked["onward_transfers"] = [
+                {**row, "account_number": mask(self._user(), "bank_account", row.get("account_number", ""))}
+                if isinstance(row, dict)
+                else row
+                for row in masked["onward_transfers"]
+            ]
+        return masked
+
+
+class ResultAnswerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.CharField()
+    changed = serializers.BooleanField()
+
+
+class BulkApproveAnswerSerializer(serializers.Serializer):
+    approved = serializers.ListField(child=serializers.IntegerField())
+    refused = serializers.DictField(child=serializers.CharField())
+
+
+class LookupAnswerSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    value = serializers.CharField()
+    involved = serializers.BooleanField()
+    case_count = serializers.IntegerField()
+    first_seen_at = serializers.DateTimeField(allow_null=True)
+    last_seen_at = serializers.DateTimeField(allow_null=True)
+    stop_payment_active = serializers.BooleanField()
+    freeze_active = serializers.BooleanField()
+    cases = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text=_("Case references; centre roles only.")
+    )

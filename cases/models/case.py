@@ -58,6 +58,8 @@ class Case(models.Model):
             models.Index(fields=["status", "-reported_at", "-id"], name="case_status_idx"),
             models.Index(fields=["district", "-reported_at", "-id"], name="case_district_idx"),
             models.Index(fields=["fraud_type", "-reported_at", "-id"], name="case_fraud_type_idx"),
+            # API filter ?channel= (keyset order kept).
+            models.Index(fields=["channel", "-reported_at", "-id"], name="case_channel_idx"),
             models.Index(fields=["-loss_amount", "-id"], name="case_loss_idx"),
         ]
 

@@ -32,6 +32,8 @@ class Identifier(models.Model):
         verbose_name = _("identifier")
         verbose_name_plural = _("identifiers")
         constraints = [models.UniqueConstraint(fields=["kind", "value"], name="identifier_kind_value_uniq")]
+        # API filters ?identifier= / ?target= search a value in every kind at once.
+        indexes = [models.Index(fields=["value"], name="identifier_value_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.value}"

@@ -86,6 +86,12 @@ class Task(models.Model):
             models.Index(fields=["state", "created_at"], name="task_state_created_idx"),
             # Payment-time lookup: active holds on an identifier.
             models.Index(fields=["target", "type", "state"], name="task_target_idx"),
+            # API list filters in keyset order (-id): ?status=, ?type=, ?created_after=, and an
+            # agency's inbox by status.
+            models.Index(fields=["state", "-id"], name="task_state_id_idx"),
+            models.Index(fields=["agency", "state", "-id"], name="task_agency_state_id_idx"),
+            models.Index(fields=["type", "-id"], name="task_type_id_idx"),
+            models.Index(fields=["created_at"], name="task_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -123,7 +129,10 @@ class FollowUpProposal(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "identifier", "source_task"], name="proposal_uniq"),
         ]
-        indexes = [models.Index(fields=["case", "state"], name="proposal_case_state_idx")]
+        indexes = [
+            models.Index(fields=["case", "state"], name="proposal_case_state_idx"),
+            models.Index(fields=["state", "-id"], name="proposal_state_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agency_id} {self.identifier_id} {self.amount}"

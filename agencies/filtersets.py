@@ -1,0 +1,15 @@
+"""Filters of the agency directory; each uses an index (sector, is_member)."""
+
+import django_filters
+
+from .choices import Sector
+from .models import Agency
+
+
+class AgencyFilterSet(django_filters.FilterSet):
+    sector = django_filters.ChoiceFilter(choices=Sector.choices)
+    is_member = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Agency
+        fields = ["sector", "is_member"]

@@ -1,0 +1,73 @@
+"""Keyset (cursor) pagination for every list that can grow.
+
+The partner protocol fixes the shape ``{"next": url-or-null, "results": [...]}``.
+A cursor page costs the same at page 1 and page 10,000: the position is a
+``WHERE`` on an indexed column, never an ``OFFSET`` over skipped rows (DRF adds a
+small offset only to step over rows that share the position value), and no
+``COUNT(*)`` is run.
+"""
+
+from __future__ import annotations
+
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+
+class CursorPage(CursorPagination):
+    """Newest first by id unless a view sets ``ordering`` (which must match an index)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = "-id"
+
+    def get_paginated_response(self, data):
+        return Response({"next": self.get_next_link(), "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["next", "results"],
+            "properties": {
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        # Only the cursor and the page size: ``previous`` links are not offered.
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Opaque position from a previous page's next link.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page, at most {self.max_page_size}.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+
+
+class CasePage(CursorPage):
+    # Index case_reported_idx (and its status/district/fraud-type siblings).
+    ordering = ("-reported_at", "-id")
+
+
+class AgencyPage(CursorPage):
+    # The whole directory (a few dozen rows) fits one page in practice.
+    page_size = 200
+    ordering = "code"
+
+
+class AscendingPage(CursorPage):
+    ordering = "id"
+
+
+class AuditPage(CursorPage):
+    ordering = ("-at", "-id")

@@ -1,0 +1,142 @@
+"""The API authorisation matrix: one row per route and method, one column per caller.
+
+This table is the specification. ``test_matrix.py`` turns every cell into a
+test (the expected status code, and for lists the absence of foreign rows), a
+completeness test fails when a route of the ``api`` namespace has no row, and
+``docs/permissions.md`` is rendered from it (``python -m tests.api.matrix``;
+a test checks the page is in sync).
+
+Adding an endpoint: add one line per method below, with its URL name (without
+``api:``), the object its URL names and the body it needs (see ``BODIES`` in
+``test_matrix.py``; a new kind of object is one more ``cached_property`` on its
+``World``, built through the action functions), then run
+``python -m tests.api.matrix > docs/permissions.md``.
+
+Callers (columns):
+- ``analyst``, ``supervisor``, ``auditor``: centre and oversight roles (session login);
+- ``liaison``, ``manager``: people of CCB, the agency the objects' tasks are assigned to (session login);
+- ``other``: a liaison of ICBC, another agency (session login);
+- ``anon``: no credentials;
+- ``partner``: CCB's partner system, a token user made by ``create_api_user``.
+
+Objects (``object`` column): ``case`` a case with a CCB receiving account; ``task`` a
+stop-payment at CCB approved and waiting for the bank; ``pending`` a CCB task
+awaiting approval; ``proposal`` a proposed follow-up; ``agency`` CCB itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("analyst", "supervisor", "liaison", "manager", "other", "auditor", "anon", "partner")
+
+MATRIX = """
+| route                    | method | object   | body         | analyst | supervisor | liaison | manager | other | auditor | anon | partner |
+|--------------------------|--------|----------|--------------|---------|------------|---------|---------|-------|---------|------|---------|
+| reference                | GET    | -        | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| identifier-lookup        | GET    | -        | lookup       | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| agency-list              | GET    | -        | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| agency-detail            | GET    | agency   | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| case-list                | GET    | -        | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| case-list                | POST   | -        | case         | 201     | 403        | 403     | 403     | 403   | 403     | 401  | 403     |
+| case-detail              | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-identifiers         | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-transfers           | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-money-flow          | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-linked              | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-audit               | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-proposals           | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-file                | POST   | case     | file         | 200     | 200        | 404     | 404     | 404   | 403     | 401  | 404     |
+| case-close               | POST   | case     | close        | 200     | 200        | 404     | 404     | 404   | 403     | 401  | 404     |
+| case-share               | POST   | case     | share        | 403     | 204        | 404     | 404     | 404   | 403     | 401  | 404     |
+| case-unshare             | POST   | case     | share        | 403     | 204        | 404     | 404     | 404   | 403     | 401  | 404     |
+| case-stop-payments       | POST   | case     | stop         | 201     | 201        | 404     | 404     | 404   | 403     | 401  | 404     |
+| case-follow-ups          | POST   | case     | follow_ups   | 201     | 201        | 404     | 404     | 404   | 403     | 401  | 404     |
+| task-list                | GET    | -        | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| task-list                | POST   | -        | task         | 201     | 201        | 403     | 403     | 403   | 403     | 401  | 403     |
+| task-detail              | GET    | task     | -            | 200     | 200        | 200     | 200     | 404   | 200     | 401  | 200     |
+| task-events              | GET    | task     | -            | 200     | 200        | 403     | 403     | 404   | 200     | 401  | 403     |
+| task-approve             | POST   | pending  | -            | 200     | 200        | 403     | 403     | 404   | 403     | 401  | 403     |
+| task-approve-many        | POST   | -        | approve_many | 200     | 200        | 403     | 403     | 403   | 403     | 401  | 403     |
+| task-accept              | POST   | task     | -            | 403     | 403        | 200     | 200     | 404   | 403     | 401  | 200     |
+| task-reject              | POST   | task     | reason       | 403     | 403        | 200     | 200     | 404   | 403     | 401  | 200     |
+| task-result              | POST   | task     | result       | 403     | 403        | 200     | 200     | 404   | 403     | 401  | 200     |
+| task-cancel              | POST   | task     | reason       | 200     | 200        | 403     | 403     | 404   | 403     | 401  | 403     |
+| proposal-list            | GET    | -        | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| proposal-detail          | GET    | proposal | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    route: str
+    method: str
+    object: str
+    body: str
+    expected: dict[str, int]
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.route}"
+
+
+def parse(table: str = MATRIX) -> list[Row]:
+    lines = [line.strip() for line in table.strip().splitlines()]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    assert tuple(header[4:]) == ROLES, header
+    rows = []
+    for line in lines[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        route, method, obj, body, *codes = cells
+        rows.append(Row(route, method, obj, body, {role: int(code) for role, code in zip(ROLES, codes, strict=True)}))
+    return rows
+
+
+ROWS = parse()
+
+DOC_HEAD = """# Who may call what: the API authorisation matrix
+
+Generated from `tests/api/matrix.py` (`python -m tests.api.matrix > docs/permissions.md`);
+`tests/api/test_matrix.py` turns every cell into a test and fails when this page is out of
+date or when a route of the API has no row. Paths are under `/api/v1/`; `route` is the URL
+name in the `api` namespace.
+
+## The rules behind the cells
+- What a caller may **see** is decided once per model by `Model.objects.visible_to(user, action)`,
+  applied in one base viewset (`coordination/viewsets.py`). An object outside that scope
+  answers **404 with the same body as a missing id**: an agency cannot probe for the centre's
+  cases or another agency's tasks.
+- What a caller may **do** to an object it sees is decided by the role predicates of
+  `cases/permissions.py`, enforced by the action functions: **403**. An object a caller may
+  read but not change (an auditor, or a liaison on an approval) answers 403 to a write, not 404.
+- A forbidden state transition answers **409** with the current `state`; bad input **400**
+  with `detail` and the offending fields; too many writes **429** with `Retry-After`.
+- Lists answer 200 to every signed-in caller with only the rows it may see: an agency's
+  case list is empty (it sees tasks, not cases, unless a case is shared with a named
+  person); its task list holds its own agency's tasks only. The tests check for the
+  absence of foreign rows, not only the status.
+- The identifier lookup answers every signed-in caller; only centre roles get the case
+  references (`cases`).
+
+## Callers
+- `analyst`, `supervisor`, `auditor`: the anti-fraud centre and oversight (session login).
+- `liaison`, `manager`: people of CCB, the agency the tasks below are assigned to (session login).
+- `other`: a liaison of ICBC, another agency: every CCB object is foreign to it.
+- `anon`: no credentials (401).
+- `partner`: CCB's partner system, a token user made by `create_api_user` (token authentication).
+
+## Objects
+- `case`: a case with a CCB receiving account; `task`: a stop-payment at CCB, approved and
+  waiting for the bank; `pending`: a CCB task awaiting approval; `proposal`: a proposed
+  follow-up stop-payment; `agency`: CCB.
+
+## The matrix
+"""
+
+
+def render() -> str:
+    return DOC_HEAD + MATRIX.lstrip("\n")
+
+
+if __name__ == "__main__":
+    print(render(), end="")

@@ -1,0 +1,272 @@
+"""Every cell of the authorisation matrix (tests/api/matrix.py) as a test.
+
+Objects are built lazily through the real action functions, so each cell pays
+only for what its row names. Lists are checked for the absence of foreign rows.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from functools import cached_property
+
+import pytest
+from django.urls import get_resolver, reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from agencies.actions import ensure_api_user
+from cases import actions
+from coordination.models import AuditRecord
+from tests.conftest import RECEIVING_ACCOUNT, agency, make_case, make_user
+
+from .conftest import CASE_BODY, token_client
+from .matrix import ROLES, ROWS, Row, render
+
+SECOND_ACCOUNT = "6217000010099999999"
+DONE_ACCOUNT = "6217000010055555555"
+ONWARD_ACCOUNT = "6230000000000001"
+
+
+class World:
+    """The callers and objects of the matrix, built on first use."""
+
+    def __init__(self):
+        self.users = {
+            "analyst": make_user("m_analyst", "AFC", "analyst"),
+            "supervisor": make_user("m_supervisor", "AFC", "supervisor"),
+            "liaison": make_user("m_ccb_liaison", "CCB", "liaison"),
+            "manager": make_user("m_ccb_manager", "CCB", "manager"),
+            "other": make_user("m_icbc_liaison", "ICBC", "liaison"),
+            "auditor": make_user("m_auditor", "AFC", "auditor"),
+        }
+        self.users["partner"], _key = ensure_api_user(username="m_ccb_partner", agency=agency("CCB"), role="liaison")
+
+    def client(self, role: str) -> APIClient:
+        if role == "anon":
+            return APIClient()
+        if role == "partner":
+            return token_client(self.users[role])
+        client = APIClient()
+        client.force_login(self.users[role])
+        return client
+
+    @cached_property
+    def case(self):
+        return make_case(self.users["analyst"])
+
+    @cached_property
+    def task(self):
+        """A stop-payment at CCB, approved; CCB has no endpoint, so it waits to be pulled."""
+        [task] = actions.issue_stop_payments(self.case, acting_user=self.users["analyst"])
+        return task
+
+    @cached_property
+    def pending(self):
+        return actions.create_task(
+            self.case,
+            acting_user=self.users["analyst"],
+            type="emergency_stop_payment",
+            agency=agency("CCB"),
+            target_kind="bank_account",
+            target_value=SECOND_ACCOUNT,
+            amount=Decimal("100.00"),
+        )
+
+    @cached_property
+    def proposal(self):
+        bank = self.users["liaison"]
+        done = actions.create_task(
+            self.case,
+            acting_user=self.users["analyst"],
+            type="emergency_stop_payment",
+            agency=agency("CCB"),
+            target_kind="bank_account",
+            target_value=DONE_ACCOUNT,
+            amount=Decimal("500.00"),
+        )
+        done = actions.approve_task(done, acting_user=self.users["analyst"])
+        actions.submit_result(done, acting_user=bank, status="completed", result=result_body()["result"])
+        return self.case.proposals.get()
+
+    @cached_property
+    def agency(self):
+        return agency("CCB")
+
+    def kwargs(self, obj: str) -> dict:
+        if obj == "-":
+            return {}
+        if obj == "agency":
+            return {"code": self.agency.code}
+        return {"pk": getattr(self, obj).pk}
+
+
+def result_body() -> dict:
+    at = (timezone.now() - timedelta(minutes=5)).isoformat()
+    return {
+        "status": "completed",
+        "executed_at": at,
+        "result": {
+            "amount_held": "300.00",
+            "onward_transfers": [
+                {"account_number": ONWARD_ACCOUNT, "bank": "ABC", "holder_name": "李四", "amount": "200.00", "at": at}
+            ],
+        },
+    }
+
+
+# What each row's ``body`` column sends; a callable gets the world.
+BODIES = {
+    "-": lambda w: None,
+    "lookup": lambda w: {"kind": "bank_account", "value": RECEIVING_ACCOUNT},
+    "case": lambda w: CASE_BODY,
+    "file": lambda w: {"filing_number": "成公(武)立字[2026]123号"},
+    "close": lambda w: {"amount_returned": "100.00"},
+    "share": lambda w: {"username": w.users["other"].username, "permission": "view"},
+    "stop": lambda w: {"approve": False},
+    "follow_ups": lambda w: {"proposal_ids": [w.proposal.pk], "approve": False},
+    "task": lambda w: {
+        "case": w.case.pk,
+        "type": "emergency_stop_payment",
+        "agency": "CCB",
+        "target": {"kind": "bank_account", "value": SECOND_ACCOUNT},
+        "amount": "52000.00",
+        "legal_document_number": None,
+        "note": "text",
+    },
+    "approve_many": lambda w: {"ids": [w.pending.pk]},
+    "reason": lambda w: {"reason": "账户已销户"},
+    "result": lambda w: result_body(),
+}
+
+AGENCY_CODES = {"liaison": "CCB", "manager": "CCB", "partner": "CCB", "other": "ICBC"}
+
+
+def check_no_foreign_rows(row: Row, role: str, world: World, results: list) -> None:
+    """A list holds only what the caller may see: the point of the matrix for lists."""
+    if role not in AGENCY_CODES:
+        return
+    if row.route == "task-list":
+        # Make sure there is something foreign to leak: a CCB task exists.
+        assert {r["agency"] for r in results} <= {AGENCY_CODES[role]}
+        if role == "other":
+            assert results == []
+    elif row.route in ("case-list", "proposal-list"):
+        assert results == []
+
+
+CELLS = [pytest.param(row, role, id=f"{row.id} as {role}") for row in ROWS for role in ROLES]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("row", "role"), CELLS)
+def test_cell(row: Row, role: str):
+    world = World()
+    if row.route in ("task-list", "case-list", "proposal-list"):
+        world.task  # noqa: B018 - build rows that could leak
+        if row.route == "proposal-list":
+            world.proposal  # noqa: B018
+    url = reverse(f"api:{row.route}", kwargs=world.kwargs(row.object))
+    body = BODIES[row.body](world)
+    client = world.client(role)
+    audit_before = AuditRecord.objects.count()
+    if row.method == "GET":
+        response = client.get(url, body)
+    else:
+        response = client.generic(row.method, url, data=_json(body), content_type="application/json")
+    expected = row.expected[role]
+    assert response.status_code == expected, (row.id, role, response.content[:500])
+    if response.status_code != 204:
+        assert response["Content-Type"].startswith("application/json")
+        data = response.json()
+        if response.status_code >= 400:
+            assert "detail" in data
+        elif row.method == "GET" and "results" in data:
+            assert set(data) == {"next", "results"}
+            check_no_foreign_rows(row, role, world, data["results"])
+    if row.method != "GET" and response.status_code < 300:
+        assert AuditRecord.objects.count() > audit_before, "a write must leave an audit record"
+    if row.method != "GET" and response.status_code >= 400:
+        assert AuditRecord.objects.count() == audit_before, "a refused write must change nothing"
+
+
+def _json(body) -> str:
+    import json
+
+    return json.dumps(body if body is not None else {})
+
+
+# --- the table covers the API ----------------------------------------------------------
+
+
+# Mounted only by configuration: the benchmark's constant endpoint (API_PING=1).
+OPTIONAL_ROUTES = frozenset({"ping"})
+
+
+def api_routes() -> set[tuple[str, str]]:
+    """Every (URL name, method) of the ``api`` namespace."""
+    _prefix, resolver = get_resolver().namespace_dict["api"]
+    found: set[tuple[str, str]] = set()
+
+    def walk(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                walk(pattern.url_patterns)
+                continue
+            callback = pattern.callback
+            if getattr(callback, "actions", None):
+                methods = {m.upper() for m in callback.actions if m not in ("options", "head")}
+            else:
+                view_class = callback.view_class
+                methods = {
+                    m.upper()
+                    for m in view_class.http_method_names
+                    if m not in ("options", "head") and hasattr(view_class, m)
+                }
+            if pattern.name in OPTIONAL_ROUTES:
+                continue
+            found.update((pattern.name, m) for m in methods)
+
+    walk(resolver.url_patterns)
+    return found
+
+
+def test_every_api_route_is_in_the_matrix():
+    in_table = {(row.route, row.method) for row in ROWS}
+    missing = api_routes() - in_table
+    assert not missing, f"Add rows to tests/api/matrix.py for: {sorted(missing)}"
+    stale = in_table - api_routes()
+    assert not stale, f"Rows without a route in tests/api/matrix.py: {sorted(stale)}"
+
+
+def test_every_cell_is_filled():
+    for row in ROWS:
+        assert set(row.expected) == set(ROLES)
+        assert all(100 <= code < 600 for code in row.expected.values())
+
+
+def test_permissions_doc_is_in_sync():
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
+    assert doc.read_text(encoding="utf-8") == render(), (
+        "docs/permissions.md is out of date: run `python -m tests.api.matrix > docs/permissions.md`"
+    )
+
+
+@pytest.mark.django_db
+def test_foreign_object_answers_like_a_missing_one():
+    """Another agency's task and a case of the centre: the same 404 body as an id that does not exist."""
+    world = World()
+    other = world.client("other")
+    foreign = other.get(reverse("api:task-detail", kwargs={"pk": world.task.pk}))
+    missing = other.get(reverse("api:task-detail", kwargs={"pk": 10**9}))
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.content == missing.content
+    liaison = world.client("partner")
+    foreign = liaison.post(
+        reverse("api:case-file", kwargs={"pk": world.case.pk}), {"filing_number": "x"}, format="json"
+    )
+    missing = liaison.post(reverse("api:case-file", kwargs={"pk": 10**9}), {"filing_number": "x"}, format="json")
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.content == missing.content
