@@ -12,7 +12,7 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.deps-installed
 ARGS ?=
 # Directories that are not ours to translate or compile.
-I18N_IGNORE := --ignore=.venv --ignore=var --ignore=node_modules --ignore=static/vendor
+I18N_IGNORE := --ignore=.venv --ignore=var --ignore=node_modules --ignore=static/vendor --ignore=test-artifacts --ignore=tests
 
 .DEFAULT_GOAL := help
 .PHONY: help venv sysdeps-test sysdeps-gettext compilemessages test run lint fmt \
@@ -116,7 +116,7 @@ fmt: venv
 # A placeholder SECRET_KEY keeps production settings (DEBUG off) importable.
 schema: venv
 	SECRET_KEY="$${SECRET_KEY:-schema-generation-only}" exec $(PY) scripts/with_services.py \
-		$(PY) manage.py spectacular --file openapi.yaml $(ARGS)
+		$(PY) manage.py spectacular --lang en --file openapi.yaml --validate --fail-on-warn $(ARGS)
 
 bench: venv
 	exec $(PY) scripts/with_services.py $(PY) -m bench $(ARGS)
@@ -126,7 +126,7 @@ faults: venv
 
 # DEBUG=1 only so the settings load without a SECRET_KEY; no server is needed.
 messages: venv sysdeps-gettext
-	DEBUG=1 $(PY) manage.py makemessages -l zh_Hans -l en $(I18N_IGNORE) --ignore=tests
+	DEBUG=1 $(PY) manage.py makemessages -l zh_Hans -l en --no-location $(I18N_IGNORE)
 	$(VENV)/bin/django-admin compilemessages $(I18N_IGNORE)
 
 clean:
