@@ -46,7 +46,10 @@ class NotificationSerializer(serializers.ModelSerializer):
 class MarkReadSerializer(serializers.Serializer):
     """Without ``ids``, every unread notification of the caller is marked read."""
 
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=1000)
+    # Bounded to a bigint: a larger number is a 400, not a database error.
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, max_length=1000
+    )
 
 
 class UnreadCountSerializer(serializers.Serializer):

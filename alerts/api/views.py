@@ -7,15 +7,19 @@ Scoped through ``BaseViewSet``: deliveries by ``Delivery.objects.visible_to``
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from cases.api.views import errors
+from coordination.pagination import CursorPage
 from coordination.viewsets import BaseViewSet
 
 from .. import actions
@@ -29,30 +33,25 @@ from .serializers import (
 )
 
 
-class _Page(CursorPagination):
-    """Keyset pages in the protocol's shape ``{"next", "results"}``; no COUNT, no OFFSET."""
+class NewestFirstPage(CursorPage):
+    """The API's keyset page, newest first.
 
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-    ordering = ("-created_at", "-id")
+    Deliveries: index delivery_task_idx serves ``?task=`` (a task's history is short).
+    """
 
-    def get_paginated_response(self, data):
-        return Response({"next": self.get_next_link(), "results": data})
-
-    def get_paginated_response_schema(self, schema):
-        return {
-            "type": "object",
-            "required": ["next", "results"],
-            "properties": {"next": {"type": "string", "nullable": True, "format": "uri"}, "results": schema},
-        }
-
-
-class DeliveryPage(_Page):
-    # Index delivery_task_idx serves ?task=; history per task is short.
     ordering = ("-created_at", "-id")
 
 
+# A primary key: digits only (``str.isdigit`` also takes "²"), and small enough for a bigint.
+TASK_ID = re.compile(r"[0-9]{1,18}")
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        description="One push of a task with every attempt; visible to whoever sees the task.",
+        responses={200: DeliverySerializer, **errors(401, 404)},
+    ),
+)
 class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """A task's push history (``?task=ID``) and a supervisor's re-send."""
 
@@ -60,7 +59,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
         Prefetch("attempt_log", queryset=DeliveryAttempt.objects.order_by("at", "id"))
     )
     serializer_class = DeliverySerializer
-    pagination_class = DeliveryPage
+    pagination_class = NewestFirstPage
     # Re-send is checked by the action (403 for those who see the delivery but may not re-send).
     write_action = "view"
 
@@ -68,16 +67,20 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
         rows = super().get_queryset()
         task = self.request.query_params.get("task")
         if self.action == "list" and task is not None:
-            if not task.isdigit():
-                raise ValidationError({"task": ["A task id is a whole number."]})
+            if not TASK_ID.fullmatch(task):
+                raise ValidationError({"task": [_("A task id is a whole number.")]})
             rows = rows.filter(task_id=int(task))
         return rows
 
-    @extend_schema(parameters=[OpenApiParameter("task", OpenApiTypes.INT, description="Only this task's deliveries.")])
+    @extend_schema(
+        description="Deliveries the caller may see, newest first; ``?task=ID`` for one task's push history.",
+        parameters=[OpenApiParameter("task", OpenApiTypes.INT, description="Only this task's deliveries.")],
+        responses={200: DeliverySerializer(many=True), **errors(400, 401)},
+    )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=None, responses={200: DeliverySerializer})
+    @extend_schema(request=None, responses={200: DeliverySerializer, **errors(401, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def resend(self, request, pk=None):
         """Re-send a failed or dead-lettered delivery with the same ``Idempotency-Key`` (supervisor)."""
@@ -90,7 +93,7 @@ class NotificationViewSet(mixins.ListModelMixin, BaseViewSet):
 
     base_queryset = Notification.objects.all()
     serializer_class = NotificationSerializer
-    pagination_class = _Page
+    pagination_class = NewestFirstPage
     write_action = "view"  # everyone may mark their own notifications read
 
     def get_queryset(self):
@@ -99,19 +102,25 @@ class NotificationViewSet(mixins.ListModelMixin, BaseViewSet):
             rows = rows.filter(read_at__isnull=True)
         return rows
 
-    @extend_schema(parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL, description="Only unread notifications.")])
+    @extend_schema(
+        description="The caller's own notifications, newest first.",
+        parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL, description="Only unread notifications.")],
+        responses={200: NotificationSerializer(many=True), **errors(401)},
+    )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(responses={200: UnreadCountSerializer})
+    @extend_schema(responses={200: UnreadCountSerializer, **errors(401)})
     @action(detail=False, methods=["get"], url_path="unread-count")
     def unread_count(self, request):
+        """How many of the caller's notifications are unread (the badge)."""
         count = Notification.objects.visible_to(request.user).filter(read_at__isnull=True).count()
         return Response({"unread": count})
 
-    @extend_schema(request=MarkReadSerializer, responses={200: MarkedSerializer})
+    @extend_schema(request=MarkReadSerializer, responses={200: MarkedSerializer, **errors(400, 401)})
     @action(detail=False, methods=["post"], url_path="mark-read")
     def mark_read(self, request):
+        """Mark the caller's notifications read (those ``ids``, or all); others' are never touched."""
         serializer = MarkReadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         marked = actions.mark_notifications_read(request.user, ids=serializer.validated_data.get("ids"))

@@ -21,7 +21,9 @@ Callers (columns):
 
 Objects (``object`` column): ``case`` a case with a CCB receiving account; ``task`` a
 stop-payment at CCB approved and waiting for the bank; ``pending`` a CCB task
-awaiting approval; ``proposal`` a proposed follow-up; ``agency`` CCB itself.
+awaiting approval; ``proposal`` a proposed follow-up; ``agency`` CCB itself;
+``delivery`` a dead-lettered push of a CCB task (CCB with an endpoint), ``delivered``
+one that reached the bank (a re-send of it is a conflict).
 """
 
 from __future__ import annotations
@@ -31,39 +33,46 @@ from dataclasses import dataclass
 ROLES = ("analyst", "supervisor", "liaison", "manager", "other", "auditor", "anon", "partner")
 
 MATRIX = """
-| route                    | method | object   | body         | analyst | supervisor | liaison | manager | other | auditor | anon | partner |
-|--------------------------|--------|----------|--------------|---------|------------|---------|---------|-------|---------|------|---------|
-| reference                | GET    | -        | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
-| identifier-lookup        | GET    | -        | lookup       | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
-| agency-list              | GET    | -        | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
-| agency-detail            | GET    | agency   | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
-| case-list                | GET    | -        | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
-| case-list                | POST   | -        | case         | 201     | 403        | 403     | 403     | 403   | 403     | 401  | 403     |
-| case-detail              | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
-| case-identifiers         | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
-| case-transfers           | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
-| case-money-flow          | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
-| case-linked              | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
-| case-audit               | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
-| case-proposals           | GET    | case     | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
-| case-file                | POST   | case     | file         | 200     | 200        | 404     | 404     | 404   | 403     | 401  | 404     |
-| case-close               | POST   | case     | close        | 200     | 200        | 404     | 404     | 404   | 403     | 401  | 404     |
-| case-share               | POST   | case     | share        | 403     | 204        | 404     | 404     | 404   | 403     | 401  | 404     |
-| case-unshare             | POST   | case     | share        | 403     | 204        | 404     | 404     | 404   | 403     | 401  | 404     |
-| case-stop-payments       | POST   | case     | stop         | 201     | 201        | 404     | 404     | 404   | 403     | 401  | 404     |
-| case-follow-ups          | POST   | case     | follow_ups   | 201     | 201        | 404     | 404     | 404   | 403     | 401  | 404     |
-| task-list                | GET    | -        | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
-| task-list                | POST   | -        | task         | 201     | 201        | 403     | 403     | 403   | 403     | 401  | 403     |
-| task-detail              | GET    | task     | -            | 200     | 200        | 200     | 200     | 404   | 200     | 401  | 200     |
-| task-events              | GET    | task     | -            | 200     | 200        | 403     | 403     | 404   | 200     | 401  | 403     |
-| task-approve             | POST   | pending  | -            | 200     | 200        | 403     | 403     | 404   | 403     | 401  | 403     |
-| task-approve-many        | POST   | -        | approve_many | 200     | 200        | 403     | 403     | 403   | 403     | 401  | 403     |
-| task-accept              | POST   | task     | -            | 403     | 403        | 200     | 200     | 404   | 403     | 401  | 200     |
-| task-reject              | POST   | task     | reason       | 403     | 403        | 200     | 200     | 404   | 403     | 401  | 200     |
-| task-result              | POST   | task     | result       | 403     | 403        | 200     | 200     | 404   | 403     | 401  | 200     |
-| task-cancel              | POST   | task     | reason       | 200     | 200        | 403     | 403     | 404   | 403     | 401  | 403     |
-| proposal-list            | GET    | -        | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
-| proposal-detail          | GET    | proposal | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| route                     | method | object    | body         | analyst | supervisor | liaison | manager | other | auditor | anon | partner |
+|---------------------------|--------|-----------|--------------|---------|------------|---------|---------|-------|---------|------|---------|
+| reference                 | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| identifier-lookup         | GET    | -         | lookup       | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| agency-list               | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| agency-detail             | GET    | agency    | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| case-list                 | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| case-list                 | POST   | -         | case         | 201     | 403        | 403     | 403     | 403   | 403     | 401  | 403     |
+| case-detail               | GET    | case      | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-identifiers          | GET    | case      | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-transfers            | GET    | case      | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-money-flow           | GET    | case      | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-linked               | GET    | case      | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-audit                | GET    | case      | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-proposals            | GET    | case      | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| case-file                 | POST   | case      | file         | 200     | 200        | 404     | 404     | 404   | 403     | 401  | 404     |
+| case-close                | POST   | case      | close        | 200     | 200        | 404     | 404     | 404   | 403     | 401  | 404     |
+| case-share                | POST   | case      | share        | 403     | 204        | 404     | 404     | 404   | 403     | 401  | 404     |
+| case-unshare              | POST   | case      | share        | 403     | 204        | 404     | 404     | 404   | 403     | 401  | 404     |
+| case-stop-payments        | POST   | case      | stop         | 201     | 201        | 404     | 404     | 404   | 403     | 401  | 404     |
+| case-follow-ups           | POST   | case      | follow_ups   | 201     | 201        | 404     | 404     | 404   | 403     | 401  | 404     |
+| task-list                 | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| task-list                 | POST   | -         | task         | 201     | 201        | 403     | 403     | 403   | 403     | 401  | 403     |
+| task-detail               | GET    | task      | -            | 200     | 200        | 200     | 200     | 404   | 200     | 401  | 200     |
+| task-events               | GET    | task      | -            | 200     | 200        | 403     | 403     | 404   | 200     | 401  | 403     |
+| task-approve              | POST   | pending   | -            | 200     | 200        | 403     | 403     | 404   | 403     | 401  | 403     |
+| task-approve-many         | POST   | -         | approve_many | 200     | 200        | 403     | 403     | 403   | 403     | 401  | 403     |
+| task-accept               | POST   | task      | -            | 403     | 403        | 200     | 200     | 404   | 403     | 401  | 200     |
+| task-reject               | POST   | task      | reason       | 403     | 403        | 200     | 200     | 404   | 403     | 401  | 200     |
+| task-result               | POST   | task      | result       | 403     | 403        | 200     | 200     | 404   | 403     | 401  | 200     |
+| task-cancel               | POST   | task      | reason       | 200     | 200        | 403     | 403     | 404   | 403     | 401  | 403     |
+| proposal-list             | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| proposal-detail           | GET    | proposal  | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
+| delivery-list             | GET    | -         | task_filter  | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| delivery-detail           | GET    | delivery  | -            | 200     | 200        | 200     | 200     | 404   | 200     | 401  | 200     |
+| delivery-resend           | POST   | delivery  | -            | 403     | 200        | 403     | 403     | 404   | 403     | 401  | 403     |
+| delivery-resend           | POST   | delivered | -            | 403     | 409        | 403     | 403     | 404   | 403     | 401  | 403     |
+| notification-list         | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| notification-unread-count | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| notification-mark-read    | POST   | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 """
 
 
@@ -78,6 +87,13 @@ class Row:
     @property
     def id(self) -> str:
         return f"{self.method} {self.route}"
+
+
+def cell_id(row: Row, rows: list[Row]) -> str:
+    """The row's id, with its object when the route and method have several rows."""
+    if sum(other.id == row.id for other in rows) > 1:
+        return f"{row.id} ({row.object})"
+    return row.id
 
 
 def parse(table: str = MATRIX) -> list[Row]:
@@ -117,6 +133,11 @@ name in the `api` namespace.
   absence of foreign rows, not only the status.
 - The identifier lookup answers every signed-in caller; only centre roles get the case
   references (`cases`).
+- A delivery (one push of a task to its agency) is visible to whoever sees its task; only a
+  supervisor (or the administrator) re-sends one, and only a failed or dead-lettered one
+  (otherwise **409**). Notifications are everyone's own: the inbox, its unread count and
+  "mark read" only ever touch the caller's rows (marking read is not audited: it changes
+  nothing but the reader's own inbox).
 
 ## Callers
 - `analyst`, `supervisor`, `auditor`: the anti-fraud centre and oversight (session login).
@@ -128,7 +149,8 @@ name in the `api` namespace.
 ## Objects
 - `case`: a case with a CCB receiving account; `task`: a stop-payment at CCB, approved and
   waiting for the bank; `pending`: a CCB task awaiting approval; `proposal`: a proposed
-  follow-up stop-payment; `agency`: CCB.
+  follow-up stop-payment; `agency`: CCB; `delivery`: a dead-lettered push of a CCB task
+  (CCB with an endpoint); `delivered`: a push the bank acknowledged.
 
 ## The matrix
 """

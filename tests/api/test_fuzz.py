@@ -10,6 +10,7 @@ Raise ``FUZZ_EXAMPLES`` for a longer run.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -64,9 +65,39 @@ def _token(user) -> str:
     return token_client(user)._credentials["HTTP_AUTHORIZATION"]
 
 
+def _delivery(world):
+    """A dead-lettered push of a second CCB task, so a re-send gets past the lookup.
+
+    Never really pushed: the job is queued on commit and the test's transaction
+    never commits (the endpoint is the discard port anyway).
+    """
+    from agencies.actions import set_endpoint
+    from alerts.choices import DeliveryState
+    from alerts.models import Delivery
+    from cases import actions
+    from tests.conftest import agency
+
+    ccb = agency("CCB")
+    set_endpoint(ccb, url="http://127.0.0.1:9/CCB/", secret="s3cret-0123456789", acting_user=None)
+    task = actions.create_task(
+        world["case"],
+        acting_user=world["analyst"],
+        type="emergency_stop_payment",
+        agency=ccb,
+        target_kind="bank_account",
+        target_value="6217000010066666666",
+        amount=Decimal("100.00"),
+    )
+    actions.approve_task(task, acting_user=world["analyst"])
+    Delivery.objects.filter(task=task).update(state=DeliveryState.DEAD)
+    return Delivery.objects.get(task=task)
+
+
 def _fixed_ids(label: str, world) -> dict:
     if "{code}" in label:
         return {"code": "CCB"}
+    if "{id}" in label and "/deliveries/" in label:
+        return {"id": str(_delivery(world).pk)}
     if "{id}" in label:
         if "/tasks/" in label:
             return {"id": world["task"].pk}

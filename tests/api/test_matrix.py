@@ -15,17 +15,21 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from agencies.actions import ensure_api_user
+from agencies.actions import ensure_api_user, set_endpoint
+from alerts.choices import DeliveryState
+from alerts.models import Delivery, Notification
 from cases import actions
 from coordination.models import AuditRecord
 from tests.conftest import RECEIVING_ACCOUNT, agency, make_case, make_user
 
 from .conftest import CASE_BODY, token_client
-from .matrix import ROLES, ROWS, Row, render
+from .matrix import ROLES, ROWS, Row, cell_id, render
 
 SECOND_ACCOUNT = "6217000010099999999"
 DONE_ACCOUNT = "6217000010055555555"
 ONWARD_ACCOUNT = "6230000000000001"
+PUSHED_ACCOUNT = "6217000010066666666"
+DELIVERED_ACCOUNT = "6217000010077777777"
 
 
 class World:
@@ -93,6 +97,55 @@ class World:
     def agency(self):
         return agency("CCB")
 
+    @cached_property
+    def ccb_endpoint(self):
+        """CCB with an endpoint, so approving its task writes a delivery.
+
+        Nothing is really pushed: the push job is queued on commit and the test's
+        transaction never commits (and the port is the discard port anyway).
+        """
+        set_endpoint(self.agency, url="http://127.0.0.1:9/CCB/", secret="s3cret-0123456789", acting_user=None)
+        return self.agency
+
+    def _pushed(self, account: str) -> Delivery:
+        self.ccb_endpoint  # noqa: B018
+        task = actions.create_task(
+            self.case,
+            acting_user=self.users["analyst"],
+            type="emergency_stop_payment",
+            agency=self.agency,
+            target_kind="bank_account",
+            target_value=account,
+            amount=Decimal("100.00"),
+        )
+        actions.approve_task(task, acting_user=self.users["analyst"])
+        return Delivery.objects.get(task=task)
+
+    @cached_property
+    def delivery(self):
+        """A dead-lettered push of a CCB task: the one a supervisor re-sends."""
+        delivery = self._pushed(PUSHED_ACCOUNT)
+        # The worker's outcome, written directly: the retry machinery is not under test here.
+        Delivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.DEAD, give_up_at=timezone.now())
+        return delivery
+
+    @cached_property
+    def delivered(self):
+        """A push the bank acknowledged: re-sending it is a conflict."""
+        delivery = self._pushed(DELIVERED_ACCOUNT)
+        Delivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.DELIVERED, delivered_at=timezone.now(), last_status=200
+        )
+        return delivery
+
+    @cached_property
+    def notifications(self):
+        """One unread notification per caller, titled after its role."""
+        return [
+            Notification.objects.create(user=user, kind="new_task", title=f"for {role}", dedupe_key="matrix")
+            for role, user in self.users.items()
+        ]
+
     def kwargs(self, obj: str) -> dict:
         if obj == "-":
             return {}
@@ -137,6 +190,7 @@ BODIES = {
     "approve_many": lambda w: {"ids": [w.pending.pk]},
     "reason": lambda w: {"reason": "账户已销户"},
     "result": lambda w: result_body(),
+    "task_filter": lambda w: {"task": w.delivery.task_id},
 }
 
 AGENCY_CODES = {"liaison": "CCB", "manager": "CCB", "partner": "CCB", "other": "ICBC"}
@@ -144,6 +198,12 @@ AGENCY_CODES = {"liaison": "CCB", "manager": "CCB", "partner": "CCB", "other": "
 
 def check_no_foreign_rows(row: Row, role: str, world: World, results: list) -> None:
     """A list holds only what the caller may see: the point of the matrix for lists."""
+    if row.route == "notification-list":
+        assert [r["title"] for r in results] == [f"for {role}"]  # one's own, never another's
+        return
+    if row.route == "delivery-list":
+        assert [r["id"] for r in results] == ([] if role == "other" else [str(world.delivery.pk)])
+        return
     if role not in AGENCY_CODES:
         return
     if row.route == "task-list":
@@ -155,7 +215,17 @@ def check_no_foreign_rows(row: Row, role: str, world: World, results: list) -> N
         assert results == []
 
 
-CELLS = [pytest.param(row, role, id=f"{row.id} as {role}") for row in ROWS for role in ROLES]
+CELLS = [pytest.param(row, role, id=f"{cell_id(row, ROWS)} as {role}") for row in ROWS for role in ROLES]
+
+# Writes that leave no audit record: marking one's own notifications read changes
+# nothing but the reader's inbox.
+UNAUDITED_WRITES = frozenset({"notification-mark-read"})
+
+# Answers checked beyond the status: the caller's one unread notification.
+NOTIFICATION_ANSWERS = {
+    "notification-unread-count": {"unread": 1},
+    "notification-mark-read": {"marked": 1},
+}
 
 
 @pytest.mark.django_db
@@ -166,6 +236,8 @@ def test_cell(row: Row, role: str):
         world.task  # noqa: B018 - build rows that could leak
         if row.route == "proposal-list":
             world.proposal  # noqa: B018
+    if row.route.startswith("notification-"):
+        world.notifications  # noqa: B018 - the caller's and everyone else's
     url = reverse(f"api:{row.route}", kwargs=world.kwargs(row.object))
     body = BODIES[row.body](world)
     client = world.client(role)
@@ -184,7 +256,12 @@ def test_cell(row: Row, role: str):
         elif row.method == "GET" and "results" in data:
             assert set(data) == {"next", "results"}
             check_no_foreign_rows(row, role, world, data["results"])
-    if row.method != "GET" and response.status_code < 300:
+        if response.status_code == 200 and row.route in NOTIFICATION_ANSWERS:
+            assert data == NOTIFICATION_ANSWERS[row.route]
+        if response.status_code == 200 and row.route == "delivery-resend":
+            assert data["id"] == str(world.delivery.pk)  # the same Idempotency-Key
+            assert data["state"] == DeliveryState.PENDING
+    if row.method != "GET" and response.status_code < 300 and row.route not in UNAUDITED_WRITES:
         assert AuditRecord.objects.count() > audit_before, "a write must leave an audit record"
     if row.method != "GET" and response.status_code >= 400:
         assert AuditRecord.objects.count() == audit_before, "a refused write must change nothing"
@@ -261,6 +338,10 @@ def test_foreign_object_answers_like_a_missing_one():
     other = world.client("other")
     foreign = other.get(reverse("api:task-detail", kwargs={"pk": world.task.pk}))
     missing = other.get(reverse("api:task-detail", kwargs={"pk": 10**9}))
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.content == missing.content
+    foreign = other.get(reverse("api:delivery-detail", kwargs={"pk": world.delivery.pk}))
+    missing = other.get(reverse("api:delivery-detail", kwargs={"pk": "00000000-0000-0000-0000-000000000000"}))
     assert foreign.status_code == missing.status_code == 404
     assert foreign.content == missing.content
     liaison = world.client("partner")

@@ -43,6 +43,10 @@ PINNED = {
     "task-events": 1 + 2,
     "proposal-list": 1 + 1,
     "proposal-detail": 1 + 1,
+    "delivery-list": 1 + 2,
+    "delivery-detail": 1 + 2,
+    "notification-list": 1 + 1,
+    "notification-unread-count": 1 + 1,
 }
 
 
@@ -88,6 +92,35 @@ class Growing:
             actions.flag_task(self.task, reason="look", acting_user=None)
             self.flags += 1
         self._proposals(n)
+        self._deliveries(n)
+
+    def _deliveries(self, n: int) -> None:
+        """n pushes of the task (two attempts each) and n notifications of the analyst.
+
+        Written directly: the rows a worker and the event hooks would leave, without a
+        partner endpoint to push to.
+        """
+        from alerts.choices import DeliveryState
+        from alerts.models import Delivery, DeliveryAttempt, Notification
+
+        have = Delivery.objects.filter(task=self.task).count()
+        give_up = timezone.now() + timedelta(hours=1)
+        rows = Delivery.objects.bulk_create(
+            [
+                Delivery(task=self.task, agency=self.task.agency, state=DeliveryState.FAILED, give_up_at=give_up)
+                for _ in range(have, n)
+            ]
+        )
+        DeliveryAttempt.objects.bulk_create(
+            [DeliveryAttempt(delivery=d, status_code=503) for d in rows for _ in (1, 2)]
+        )
+        have = Notification.objects.filter(user=self.analyst).count()
+        Notification.objects.bulk_create(
+            [
+                Notification(user=self.analyst, kind="new_task", title=f"n{i}", dedupe_key=f"count-{i}")
+                for i in range(have, n)
+            ]
+        )
 
     def _proposals(self, n: int) -> None:
         from cases.models import FollowUpProposal
@@ -117,7 +150,7 @@ class Growing:
         )
 
 
-def endpoints(data: Growing, proposal_id: int):
+def endpoints(data: Growing, proposal_id: int, delivery_id: str):
     case, task = data.case.pk, data.task.pk
     return {
         "reference": ("centre", "/api/v1/reference/"),
@@ -139,15 +172,21 @@ def endpoints(data: Growing, proposal_id: int):
         "task-events": ("centre", f"/api/v1/tasks/{task}/events/"),
         "proposal-list": ("centre", "/api/v1/proposals/"),
         "proposal-detail": ("centre", f"/api/v1/proposals/{proposal_id}/"),
+        "delivery-list": ("centre", f"/api/v1/deliveries/?task={task}"),
+        "delivery-detail": ("bank", f"/api/v1/deliveries/{delivery_id}/"),
+        "notification-list": ("centre", "/api/v1/notifications/"),
+        "notification-unread-count": ("centre", "/api/v1/notifications/unread-count/"),
     }
 
 
 def measure(clients, data: Growing) -> dict[str, tuple[int, int]]:
+    from alerts.models import Delivery
     from cases.models import FollowUpProposal
 
     proposal_id = FollowUpProposal.objects.order_by("id").first().pk
+    delivery_id = Delivery.objects.order_by("created_at", "id").first().pk
     counts = {}
-    for name, (who, url) in endpoints(data, proposal_id).items():
+    for name, (who, url) in endpoints(data, proposal_id, delivery_id).items():
         sep = "&" if "?" in url else "?"
         with CaptureQueriesContext(connection) as ctx:
             response = clients[who].get(f"{url}{sep}page_size=200")
@@ -171,7 +210,8 @@ def test_query_counts_are_pinned_and_independent_of_rows(analyst, ccb_liaison):
         + ", ".join(f"{n}={v}" for n, v in report.items() if len(set(v)) > 1)
     )
     # The lists really did grow, so the equality above means something.
-    for name in ("case-list", "case-identifiers", "case-transfers", "case-linked", "task-list", "proposal-list"):
+    lists = ("case-list", "case-identifiers", "case-transfers", "case-linked", "task-list", "proposal-list")
+    for name in (*lists, "delivery-list", "notification-list"):
         assert large[name][1] >= 100 > small[name][1] or large[name][1] > small[name][1], (
             name,
             small[name],
