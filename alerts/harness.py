@@ -243,6 +243,14 @@ def setup_django() -> None:
     django.setup()
 
 
+def _close_pool() -> None:
+    from django.db import connection
+
+    close = getattr(connection, "close_pool", None)
+    if close is not None and connection.settings_dict.get("OPTIONS", {}).get("pool"):
+        close()
+
+
 class Stage:
     """A scratch database, a private Redis, the demo partner (results off) and a real worker.
 
@@ -270,7 +278,11 @@ class Stage:
             setattr(settings, name, type(value)(float(self.worker_settings[name])))
         connection.settings_dict.setdefault("TEST", {})
         connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_{self.label}"
+        # Django's pool is kept per alias and remembers the database it was opened
+        # for: close it on both sides of the swap, or later queries reach the wrong one.
+        _close_pool()
         self.old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        _close_pool()
         try:
             self._populate()
         except BaseException:
@@ -314,7 +326,9 @@ class Stage:
                 thing.stop()
         connection.close()
         if self.old_name is not None:
+            _close_pool()
             connection.creation.destroy_test_db(self.old_name, verbosity=0)
+            _close_pool()
             self.old_name = None
         from django.conf import settings
 

@@ -51,7 +51,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .common import ROOT, Server
 
-SECTIONS = ("api", "delivery", "pages")
+# Delivery last: it swaps in scratch databases and a private Redis of its own.
+SECTIONS = ("api", "pages", "delivery")
 
 
 @dataclass
