@@ -60,6 +60,8 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
     )
     serializer_class = DeliverySerializer
     pagination_class = NewestFirstPage
+    # Only a UUID routes: any other id is simply not found (404), like a missing delivery.
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
     # Re-send is checked by the action (403 for those who see the delivery but may not re-send).
     write_action = "view"
 

@@ -63,3 +63,13 @@ def test_history_filter_must_be_a_task_id(users, value):
 def test_mark_read_ids_beyond_a_bigint_are_bad_input(users):
     response = _client(users["analyst"]).post("/api/v1/notifications/mark-read/", {"ids": [10**30]}, format="json")
     assert response.status_code == 400 and "ids" in response.json()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/deliveries/not-a-uuid/", "/api/v1/deliveries/123/resend/"])
+def test_a_malformed_delivery_id_is_not_found(client, supervisor, path):
+    client.force_login(supervisor)
+    response = client.post(path) if path.endswith("resend/") else client.get(path)
+    missing = client.get("/api/v1/deliveries/00000000-0000-0000-0000-000000000000/")
+    assert response.status_code == missing.status_code == 404
+    assert response.json() == missing.json()
