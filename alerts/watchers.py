@@ -72,6 +72,19 @@ def overdue(now: datetime | None = None) -> int:
     return count
 
 
+def _claim_once(rows, mark: str, notify, now: datetime) -> int:
+    """Notify for each task whose ``mark`` this call sets; a second run finds it set and skips it."""
+    count = 0
+    for batch in _batches(rows, "lapses_at"):
+        for task in batch:
+            with transaction.atomic():
+                # Watcher marks are not domain changes of the task; a conditional UPDATE claims them.
+                if Task.objects.filter(pk=task.pk, **{f"{mark}__isnull": True}).update(**{mark: now}):
+                    notify(task)
+                    count += 1
+    return count
+
+
 def lapse_warnings(now: datetime | None = None) -> int:
     """Stop-payments lapsing within two hours: warn the analyst to freeze or re-issue."""
     now = now or timezone.now()
@@ -82,15 +95,7 @@ def lapse_warnings(now: datetime | None = None) -> int:
         lapses_at__gt=now,
         lapses_at__lte=now + LAPSE_WARNING,
     )
-    count = 0
-    for batch in _batches(rows, "lapses_at"):
-        for task in batch:
-            with transaction.atomic():
-                # Watcher marks are not domain changes of the task; a conditional UPDATE claims them.
-                if Task.objects.filter(pk=task.pk, lapse_warned_at__isnull=True).update(lapse_warned_at=now):
-                    events.lapse_warning(task)
-                    count += 1
-    return count
+    return _claim_once(rows, "lapse_warned_at", events.lapse_warning, now)
 
 
 def expire_lapsed(now: datetime | None = None) -> int:
@@ -120,11 +125,4 @@ def renewal_reminders(now: datetime | None = None) -> int:
         lapses_at__gt=now,
         lapses_at__lte=now + RENEWAL_NOTICE,
     )
-    count = 0
-    for batch in _batches(rows, "lapses_at"):
-        for task in batch:
-            with transaction.atomic():
-                if Task.objects.filter(pk=task.pk, renewal_reminded_at__isnull=True).update(renewal_reminded_at=now):
-                    events.renewal_reminder(task)
-                    count += 1
-    return count
+    return _claim_once(rows, "renewal_reminded_at", events.renewal_reminder, now)
