@@ -138,10 +138,13 @@ class IdentifierLookupView(APIView):
             "freeze_active": bool(row and row["freeze"]),
         }
         user = request.user
+        # Disclosure policy: only the centre learns which cases; the rows still come
+        # through the model's one visibility rule.
         if user.is_superuser or user.is_centre:
             answer["cases"] = (
                 list(
-                    CaseIdentifier.objects.filter(identifier_id=row["pk"])
+                    CaseIdentifier.objects.visible_to(user)
+                    .filter(identifier_id=row["pk"])
                     .order_by("-case_id")
                     .values_list("case__reference", flat=True)[: self.MAX_REFERENCES]
                 )
