@@ -169,7 +169,8 @@ def make_push(
     target: dict[str, Any] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A push body exactly as partner protocol v1 shows it."""
+    """A push body exactly as partner protocol v1 shows it, with times around now."""
+    now = datetime.now().astimezone()
     body: dict[str, Any] = {
         "delivery_id": str(uuid.uuid4()),
         "task_id": task_id,
@@ -177,7 +178,7 @@ def make_push(
         "case": {
             "reference": "CD-2026-000123",
             "fraud_type": "fake_investment",
-            "reported_at": "2026-11-24T09:12:00+08:00",
+            "reported_at": (now - timedelta(hours=1)).isoformat(),
         },
         "target": target
         or {
@@ -189,7 +190,7 @@ def make_push(
         "amount": amount,
         "currency": "CNY",
         "legal_document_number": None,
-        "deadline": "2026-11-24T09:42:00+08:00",
+        "deadline": (now + timedelta(minutes=30)).isoformat(),
         "result_url": f"{platform_url}/api/v1/tasks/{task_id}/result/",
     }
     body.update(extra)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from agencies.actions import ensure_api_user
@@ -31,22 +34,29 @@ def ccb_partner(db):
     return user
 
 
-CASE_BODY = {
-    "fraud_type": "fake_investment",
-    "district": "wuhou",
-    "channel": "hotline_96110",
-    "reported_at": "2026-11-24T09:12:00+08:00",
-    "loss_amount": "52000.00",
-    "summary": "text",
-    "victim": {"name": "张三", "id_number": "51010719900101123X", "phone": "13800000000"},
-    "transfers": [
-        {
-            "from_account": "6222020200112233445",
-            "from_bank": "ICBC",
-            "to_account": "6217000010012345678",
-            "to_bank": "CCB",
-            "amount": "52000.00",
-            "at": "2026-11-24T08:40:00+08:00",
-        }
-    ],
-}
+def ago(**delta) -> str:
+    """An ISO instant in Beijing time, ``delta`` before now: tests never depend on the calendar."""
+    return timezone.localtime(timezone.now() - timedelta(**delta)).isoformat()
+
+
+def case_body() -> dict:
+    """The protocol's example case, reported an hour ago (computed when called, not at collection)."""
+    return {
+        "fraud_type": "fake_investment",
+        "district": "wuhou",
+        "channel": "hotline_96110",
+        "reported_at": ago(hours=1),
+        "loss_amount": "52000.00",
+        "summary": "text",
+        "victim": {"name": "张三", "id_number": "51010719900101123X", "phone": "13800000000"},
+        "transfers": [
+            {
+                "from_account": "6222020200112233445",
+                "from_bank": "ICBC",
+                "to_account": "6217000010012345678",
+                "to_bank": "CCB",
+                "amount": "52000.00",
+                "at": ago(hours=1, minutes=32),
+            }
+        ],
+    }

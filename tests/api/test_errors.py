@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from cases.models import Case, Task
 
-from .conftest import CASE_BODY
+from .conftest import case_body
 
 pytestmark = pytest.mark.django_db
 
 
 def _case_with(**changes) -> dict:
-    body = copy.deepcopy(CASE_BODY)
+    body = case_body()
     for dotted, value in changes.items():
         target = body
         *path, last = dotted.split("__")
@@ -266,7 +264,7 @@ def test_session_writes_need_the_csrf_token(analyst):
 
     browser = APIClient(enforce_csrf_checks=True)
     browser.force_login(analyst)
-    response = browser.post("/api/v1/cases/", CASE_BODY, format="json")
+    response = browser.post("/api/v1/cases/", case_body(), format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
     assert browser.get("/api/v1/cases/").status_code == 200

@@ -22,7 +22,7 @@ from cases import actions
 from coordination.models import AuditRecord
 from tests.conftest import RECEIVING_ACCOUNT, agency, make_case, make_user
 
-from .conftest import CASE_BODY, token_client
+from .conftest import case_body, token_client
 from .matrix import ROLES, ROWS, Row, cell_id, render
 
 SECOND_ACCOUNT = "6217000010099999999"
@@ -172,7 +172,7 @@ def result_body() -> dict:
 BODIES = {
     "-": lambda w: None,
     "lookup": lambda w: {"kind": "bank_account", "value": RECEIVING_ACCOUNT},
-    "case": lambda w: CASE_BODY,
+    "case": lambda w: case_body(),
     "file": lambda w: {"filing_number": "成公(武)立字[2026]123号"},
     "close": lambda w: {"amount_returned": "100.00"},
     "share": lambda w: {"username": w.users["other"].username, "permission": "view"},

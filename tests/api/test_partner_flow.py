@@ -5,41 +5,45 @@ from __future__ import annotations
 import copy
 
 import pytest
+from django.utils import timezone
 
 from cases.models import Case, CaseIdentifier, FollowUpProposal, Task, Transfer
 from coordination.models import AuditRecord
 
-from .conftest import CASE_BODY
+from .conftest import ago, case_body
 
 pytestmark = pytest.mark.django_db
 
-RESULT = {
-    "status": "completed",
-    "executed_at": "2026-11-24T09:30:00+08:00",
-    "reason": None,
-    "result": {
-        "amount_held": "31000.00",
-        "balance": "31000.00",
-        "onward_transfers": [
-            {
-                "account_number": "6230000000000001",
-                "bank": "ABC",
-                "holder_name": "李四",
-                "amount": "21000.00",
-                "at": "2026-11-24T08:50:00+08:00",
-            }
-        ],
-    },
-}
+
+def result_body() -> dict:
+    """The bank's result: executed a minute ago, the onward transfer before the report."""
+    return {
+        "status": "completed",
+        "executed_at": ago(minutes=1),
+        "reason": None,
+        "result": {
+            "amount_held": "31000.00",
+            "balance": "31000.00",
+            "onward_transfers": [
+                {
+                    "account_number": "6230000000000001",
+                    "bank": "ABC",
+                    "holder_name": "李四",
+                    "amount": "21000.00",
+                    "at": ago(hours=1, minutes=22),
+                }
+            ],
+        },
+    }
 
 
 def test_partner_flow(api, analyst, supervisor, ccb_partner):
     centre = api(analyst)
-    response = centre.post("/api/v1/cases/", CASE_BODY, format="json")
+    response = centre.post("/api/v1/cases/", case_body(), format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
     case_id, reference = body["id"], body["reference"]
-    assert reference.startswith("CD-2026-")
+    assert reference.startswith(f"CD-{timezone.localtime(Case.objects.get(pk=case_id).reported_at).year}-")
     assert Transfer.objects.filter(case_id=case_id).count() == 1
     assert AuditRecord.objects.filter(case_id=case_id, action="case.create").exists()
 
@@ -79,7 +83,8 @@ def test_partner_flow(api, analyst, supervisor, ccb_partner):
     assert response.status_code == 200, response.json()
     assert response.json()["state"] == "accepted"
 
-    response = bank.post(f"/api/v1/tasks/{task['id']}/result/", RESULT, format="json")
+    result = result_body()
+    response = bank.post(f"/api/v1/tasks/{task['id']}/result/", result, format="json")
     assert response.status_code == 200, response.json()
     assert response.json() == {"id": task["id"], "state": "completed", "changed": True}
 
@@ -103,13 +108,13 @@ def test_partner_flow(api, analyst, supervisor, ccb_partner):
     # Same result again: 200, nothing changes.
     audit_rows = AuditRecord.objects.count()
     transfers = Transfer.objects.count()
-    response = bank.post(f"/api/v1/tasks/{task['id']}/result/", RESULT, format="json")
+    response = bank.post(f"/api/v1/tasks/{task['id']}/result/", result, format="json")
     assert response.status_code == 200
     assert response.json()["changed"] is False
     assert (AuditRecord.objects.count(), Transfer.objects.count()) == (audit_rows, transfers)
 
     # A different second result: 409 with the current state.
-    different = copy.deepcopy(RESULT)
+    different = copy.deepcopy(result)
     different["result"]["amount_held"] = "1.00"
     response = bank.post(f"/api/v1/tasks/{task['id']}/result/", different, format="json")
     assert response.status_code == 409

@@ -1,10 +1,12 @@
 """The golden-hour actions: approval rules, results, follow-ups, limits, and their audit rows."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from cases import actions
 from cases.choices import ProposalState, TaskState
@@ -14,19 +16,22 @@ from coordination.models import AuditRecord
 
 from ..conftest import agency, make_case
 
-RESULT = {
-    "amount_held": "31000.00",
-    "balance": "31000.00",
-    "onward_transfers": [
-        {
-            "account_number": "6230000000000001",
-            "bank": "ABC",
-            "holder_name": "李四",
-            "amount": "21000.00",
-            "at": "2026-11-24T08:45:00+08:00",
-        }
-    ],
-}
+
+def result_body() -> dict:
+    """A bank's stop-payment result whose onward transfer left 25 minutes ago."""
+    return {
+        "amount_held": "31000.00",
+        "balance": "31000.00",
+        "onward_transfers": [
+            {
+                "account_number": "6230000000000001",
+                "bank": "ABC",
+                "holder_name": "李四",
+                "amount": "21000.00",
+                "at": (timezone.now() - timedelta(minutes=25)).isoformat(),
+            }
+        ],
+    }
 
 
 def audit_actions(case):
@@ -67,7 +72,7 @@ def test_golden_hour(case, analyst, ccb_liaison):
     case.refresh_from_db()
     assert case.first_stop_delivered_at is not None
     actions.accept_task(task, acting_user=ccb_liaison)
-    task, changed = actions.submit_result(task, acting_user=ccb_liaison, status="completed", result=RESULT)
+    task, changed = actions.submit_result(task, acting_user=ccb_liaison, status="completed", result=result_body())
     assert changed and task.state == TaskState.COMPLETED
     assert task.amount_held == Decimal("31000.00")
     assert task.lapses_at == task.executed_at + __import__("datetime").timedelta(hours=48)
@@ -94,14 +99,14 @@ def test_golden_hour(case, analyst, ccb_liaison):
 
 @pytest.mark.django_db
 def test_same_result_twice_changes_nothing_and_different_is_conflict(stop_task, ccb_liaison):
-    actions.submit_result(stop_task, acting_user=ccb_liaison, status="completed", result=RESULT)
+    actions.submit_result(stop_task, acting_user=ccb_liaison, status="completed", result=result_body())
     count = AuditRecord.objects.count()
-    task, changed = actions.submit_result(stop_task, acting_user=ccb_liaison, status="completed", result=RESULT)
+    task, changed = actions.submit_result(stop_task, acting_user=ccb_liaison, status="completed", result=result_body())
     assert not changed and AuditRecord.objects.count() == count
     assert Transfer.objects.filter(source="partner_result").count() == 1
     with pytest.raises(Conflict):
         actions.submit_result(
-            stop_task, acting_user=ccb_liaison, status="completed", result={**RESULT, "amount_held": "1.00"}
+            stop_task, acting_user=ccb_liaison, status="completed", result={**result_body(), "amount_held": "1.00"}
         )
     task.refresh_from_db()
     assert task.amount_held == Decimal("31000.00")

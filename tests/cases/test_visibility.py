@@ -4,7 +4,10 @@ Each row of ``MATRIX`` reads: this role, looking at objects of this model that
 belong to the case's agencies (CCB holds the stop-payment), sees them or not.
 """
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from agencies.models import Agency, User
 from alerts.models import Delivery, Notification
@@ -106,7 +109,7 @@ def world(case, stop_task, analyst, ccb_liaison, django_capture_on_commit_callba
                         "bank": "ABC",
                         "holder_name": "李四",
                         "amount": "22000.00",
-                        "at": "2026-11-24T08:45:00+08:00",
+                        "at": (timezone.now() - timedelta(minutes=25)).isoformat(),
                     }
                 ],
             },
