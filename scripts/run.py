@@ -127,7 +127,7 @@ def build_plan(port: int, sim_port: int, var: Path, env: dict[str, str]) -> Plan
         ("beat", [*celery, "beat", "-l", "info", "-s", str(var / "celerybeat-schedule")]),
         (
             "sim",
-            [PYTHON, "-m", "alerts.simulator", "--port", str(sim_port),
+            [PYTHON, "-m", "simulator", "--port", str(sim_port),
              "--config", sim_config, "--platform", platform],
         ),
     ]  # fmt: skip
