@@ -99,9 +99,10 @@ def test_golden_hour(case, analyst, ccb_liaison):
 
 @pytest.mark.django_db
 def test_same_result_twice_changes_nothing_and_different_is_conflict(stop_task, ccb_liaison):
-    actions.submit_result(stop_task, acting_user=ccb_liaison, status="completed", result=result_body())
+    body = result_body()  # one body: result_body() stamps its transfer with the time of the call
+    actions.submit_result(stop_task, acting_user=ccb_liaison, status="completed", result=body)
     count = AuditRecord.objects.count()
-    task, changed = actions.submit_result(stop_task, acting_user=ccb_liaison, status="completed", result=result_body())
+    task, changed = actions.submit_result(stop_task, acting_user=ccb_liaison, status="completed", result=body)
     assert not changed and AuditRecord.objects.count() == count
     assert Transfer.objects.filter(source="partner_result").count() == 1
     with pytest.raises(Conflict):
