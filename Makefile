@@ -11,6 +11,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.deps-installed
 ARGS ?=
+TEST_WORKERS ?= auto
 # Directories that are not ours to translate or compile.
 I18N_IGNORE := --ignore=.venv --ignore=var --ignore=node_modules --ignore=static/vendor --ignore=test-artifacts --ignore=tests
 
@@ -20,7 +21,7 @@ I18N_IGNORE := --ignore=.venv --ignore=var --ignore=node_modules --ignore=static
 
 help:
 	@echo "make run        start the platform with demo data (PORT=8000 SIM_PORT=8100)"
-	@echo "make test       run the test suite (pytest arguments: ARGS='-k name -x')"
+	@echo "make test       run the test suite (pytest arguments: ARGS='-k name -x'; TEST_WORKERS=0 serial)"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make fmt        ruff --fix + ruff format"
 	@echo "make schema     regenerate openapi.yaml"
@@ -96,8 +97,12 @@ compilemessages: venv
 
 # `exec`, so that signals from make (it forwards SIGTERM to its children) reach
 # Python directly rather than an intermediate shell.
+# In parallel (pytest-xdist, one worker per core; TEST_WORKERS=0 for one process, as
+# --pdb needs): each worker has its own test database and cache keys, and the tests
+# that start real processes, servers or a browser all run on one worker, in order
+# (tests/conftest.py groups them). One pytest run: one exit status, one summary.
 test: venv sysdeps-test compilemessages
-	exec $(PY) scripts/with_services.py $(VENV)/bin/pytest $(ARGS)
+	exec $(PY) scripts/with_services.py $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup $(ARGS)
 
 run: venv sysdeps-gettext
 	exec $(PY) scripts/run.py $(ARGS)

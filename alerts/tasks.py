@@ -368,20 +368,3 @@ def watch_renewals() -> int:
     from . import watchers
 
     return watchers.renewal_reminders()
-
-
-_probe_redis = None
-
-
-@shared_task(name="alerts.bench_probe", ignore_result=True)
-def bench_probe(key: str) -> None:
-    """The benchmark's ceiling: a job that does nothing but note when it started.
-
-    The note goes to the broker's Redis, which the benchmark reads (bench/delivery.py).
-    """
-    global _probe_redis
-    import redis
-
-    if _probe_redis is None:
-        _probe_redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    _probe_redis.rpush("bench:probe", f"{key} {time.time():.6f}")

@@ -2,7 +2,7 @@
 
 ``run(ctx) -> dict`` is called by ``python -m bench`` (``make bench``); ``python -m
 bench.delivery`` runs it alone. It builds a scratch database, a private Redis, the
-demo partner (ten banks) and a real 4-process Celery worker (alerts.harness.Stage),
+demo partner (ten banks) and a real 4-process Celery worker (harness.processes.Stage),
 then measures:
 
 - steady: approvals at a fixed rate (default 50/s for 10 s);
@@ -74,7 +74,7 @@ def _approve(task, supervisor, stamps: dict) -> None:
 def _noop(key: str, stamps: dict) -> None:
     from django.db import transaction
 
-    from alerts.tasks import bench_probe
+    from bench.tasks import bench_probe
 
     with transaction.atomic():
         transaction.on_commit(lambda: stamps.__setitem__(key, time.time()))
@@ -221,7 +221,7 @@ def _recovery(stage) -> dict:
 
 def run(ctx=None) -> dict:
     """Run every phase; returns the numbers (also printed by ``python -m bench.delivery``)."""
-    from alerts.harness import Stage, setup_django
+    from harness.processes import Stage, setup_django
 
     setup_django()
     rate = float(_opt(ctx, "delivery_rate", 50))
@@ -231,7 +231,7 @@ def run(ctx=None) -> dict:
     results: dict = {"steady_rate_per_s": rate, "steady_approvals": steady_n, "burst_approvals": burst}
     concurrency = int(_opt(ctx, "delivery_worker_concurrency", 4))  # make run's worker has 4
     results["worker_processes"] = concurrency
-    with Stage("deliverybench", concurrency=concurrency) as stage:
+    with Stage("deliverybench", concurrency=concurrency, worker_include=("bench.tasks",)) as stage:
         steady_tasks = stage.pending_stop_payments(steady_n)
         burst_tasks = stage.pending_stop_payments(burst)
         light_tasks = stage.pending_stop_payments(20)

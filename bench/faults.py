@@ -1,6 +1,6 @@
 """Fault campaign: many deliveries under random worker kills and Redis restarts.
 
-``python -m bench.faults`` (``make faults``) builds a scratch stage (alerts.harness:
+``python -m bench.faults`` (``make faults``) builds a scratch stage (harness.processes:
 scratch database, private Redis, the demo partner for ten banks, a real 4-process
 worker with embedded beat), approves deliveries at a steady pace while a chaos loop
 SIGKILLs the worker's process group or restarts Redis (losing every queued message)
@@ -38,7 +38,7 @@ FAST = {
 
 
 def campaign(deliveries: int, chaos_seconds: float, settle_seconds: float, seed: int) -> dict:
-    from alerts.harness import Stage, setup_django
+    from harness.processes import Stage, setup_django
 
     setup_django()
     from django.db import connection

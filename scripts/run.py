@@ -10,6 +10,12 @@
 4. Once ``GET /health/`` answers 200 (database, Redis and a worker are up), a
    banner with the addresses and the demo logins.
 
+While it runs, ``var/run.env`` (0600) holds the environment its processes got
+(the live ``DATABASE_URL``/``REDIS_URL``, ``SECRET_KEY``, ``DEBUG=1``...), so that
+``.venv/bin/python manage.py ...`` in a second terminal of this checkout, with no
+variables set, reaches the same servers (``manage.py`` reads it). The development
+``SECRET_KEY`` is made once per checkout and kept in ``var/secret_key`` (0600).
+
 Ctrl-C (or SIGTERM) stops everything: each child runs in its own process group,
 which gets SIGTERM, then SIGKILL after ``STOP_TIMEOUT`` seconds; then the embedded
 servers are stopped. If any process dies on its own, everything is stopped and
@@ -26,6 +32,7 @@ import argparse
 import atexit
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -58,6 +65,12 @@ DEMO_LOGINS = [
     ("auditor", "auditor (read-only)"),
     ("admin", "administrator, /admin/"),
 ]
+
+# What manage.py in another terminal reads (see its ``_run_environment``): the
+# variables our children get that decide which servers and which key they use.
+RUN_ENV_FILE = "run.env"
+RUN_ENV_KEYS = ("DEBUG", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PLATFORM_BASE_URL", "EMAIL_BACKEND")
+SECRET_KEY_FILE = "secret_key"
 
 HEALTH_TIMEOUT = 240.0  # a cold first run migrates and seeds before this starts
 COLOURS = ["36", "33", "35", "32", "34", "31"]
@@ -127,7 +140,7 @@ def build_plan(port: int, sim_port: int, var: Path, env: dict[str, str]) -> Plan
         ("beat", [*celery, "beat", "-l", "info", "-s", str(var / "celerybeat-schedule")]),
         (
             "sim",
-            [PYTHON, "-m", "alerts.simulator", "--port", str(sim_port),
+            [PYTHON, "-m", "simulator", "--port", str(sim_port),
              "--config", sim_config, "--platform", platform],
         ),
     ]  # fmt: skip
@@ -142,6 +155,10 @@ def build_plan(port: int, sim_port: int, var: Path, env: dict[str, str]) -> Plan
         f"  Simulator  {simulator}/   (demo banks and operators)",
         f"  PostgreSQL {env['DATABASE_URL']}",
         f"  Redis      {env['REDIS_URL']}",
+        "",
+        "Operator commands work in another terminal of this checkout, e.g.",
+        "  .venv/bin/python manage.py create_api_user USERNAME --agency CODE --role liaison",
+        f"(manage.py reads {var / RUN_ENV_FILE} while this runs).",
         "",
         f"Demo logins (password for all: {DEMO_PASSWORD}):",
         *(f"  {user:<{width}}  {role}" for user, role in DEMO_LOGINS),
@@ -294,6 +311,49 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, readable by this user only from the first byte."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    os.replace(tmp, path)
+
+
+def development_secret(var: Path) -> str:
+    """This checkout's development SECRET_KEY: ``var/secret_key``, made on first use."""
+    path = var / SECRET_KEY_FILE
+    with contextlib.suppress(FileNotFoundError):
+        key = path.read_text().strip()
+        if key:
+            return key
+    key = secrets.token_urlsafe(50)
+    _write_private(path, key + "\n")
+    return key
+
+
+def write_run_env(var: Path, env: dict[str, str]) -> Path:
+    """Publish our children's environment for ``manage.py`` in other terminals."""
+    path = var / RUN_ENV_FILE
+    lines = [
+        f"# Written by scripts/run.py (pid {os.getpid()}) while `make run` runs; removed when it stops.",
+        "# manage.py reads it when none of DATABASE_URL, REDIS_URL, SECRET_KEY is set.",
+        f"RUN_PID={os.getpid()}",
+        *(f"{key}={env[key]}" for key in RUN_ENV_KEYS if env.get(key)),
+    ]
+    _write_private(path, "\n".join(lines) + "\n")
+    return path
+
+
+def remove_run_env(var: Path) -> None:
+    """Remove ``var/run.env`` if it is still ours (a second ``make run`` may have replaced it)."""
+    path = var / RUN_ENV_FILE
+    with contextlib.suppress(OSError):
+        if f"RUN_PID={os.getpid()}\n" in path.read_text():
+            path.unlink()
+
+
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -349,6 +409,10 @@ def main(argv: list[str] | None = None, plan_factory=build_plan) -> int:
         return 1
     atexit.register(stop_services)  # idempotent; covers a crash of this script
     env.update(services_env)
+    if not env.get("SECRET_KEY"):
+        env["SECRET_KEY"] = development_secret(var)
+    write_run_env(var, env)
+    atexit.register(remove_run_env, var)  # registered last, so it runs before stop_services
     plan = plan_factory(port, sim_port, var, services_env)
 
     status = 0
@@ -359,6 +423,7 @@ def main(argv: list[str] | None = None, plan_factory=build_plan) -> int:
             out.line("run", f"{sup.signal_name} received, stopping everything")
         sup.stopping = True
         sup.terminate_all(stop_timeout)
+        remove_run_env(var)
         stop_services()
         out.line("run", "stopped" + ("" if status == 0 else f" (exit status {status})"))
     return status

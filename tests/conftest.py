@@ -39,12 +39,39 @@ def _reference_data(request):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttles and lockout counters must not leak between tests."""
+    """Throttles and lockout counters must not leak between tests.
+
+    Only this process's keys (the test settings give each process its own
+    prefix): ``cache.clear()`` is FLUSHDB, which would wipe the counters of a test
+    running at that moment in another pytest-xdist worker on the same Redis.
+    """
     yield
+    from django.conf import settings
     from django.core.cache import cache
 
     with contextlib.suppress(Exception):  # a test without Redis has nothing to clear
-        cache.clear()
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+# Markers of tests that start real processes, servers, `make run` or a browser.
+SERIAL_MARKERS = ("slow", "browser", "make_run")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n N --dist loadgroup`` (``make test``), one worker runs those in order.
+
+    They start Celery workers, Chromium and whole platforms with timeouts sized for
+    one of them at a time; everything else spreads over the other workers, each with
+    its own test database (``test_<name>_gw<N>``) and cache prefix. ``tryfirst``:
+    xdist reads the group marker in its own hook of the same name.
+    """
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SERIAL_MARKERS):
+            item.add_marker(pytest.mark.xdist_group("serial"))
 
 
 def agency(code: str) -> Agency:

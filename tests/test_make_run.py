@@ -6,6 +6,10 @@ so this is the cold path: initdb, all migrations, seeding. On SIGTERM every
 process it started must be gone: its descendants and the embedded PostgreSQL and
 Redis (which run in their own sessions, so they are found by working directory).
 
+While it runs, the operator commands the README prints must work in a second
+terminal of the same checkout with no variables set (``manage.py`` reads
+``var/run.env``): they are run here with the same bare environment.
+
 Linux-only (/proc), like the scripts it tests. Slow: about a minute.
 """
 
@@ -115,6 +119,46 @@ def _describe(processes: set[tuple[int, str]]) -> str:
     return "\n".join(lines)
 
 
+def _manage(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """``.venv/bin/python manage.py ARGS`` as the README prints it, in ``env`` only."""
+    python = BASE_DIR / ".venv" / "bin" / "python"
+    return subprocess.run(
+        [str(python) if python.exists() else sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _operator_commands_work(env: dict, base: str, var: Path) -> None:
+    """The README's commands, from a second terminal: no DATABASE_URL, REDIS_URL or SECRET_KEY."""
+    for name in ("run.env", "secret_key"):
+        mode = (var / name).stat().st_mode & 0o777
+        assert mode == 0o600, f"var/{name} has mode {mode:o}"
+
+    created = _manage(env, "create_api_user", "probe_system", "--agency", "ICBC", "--role", "liaison")
+    assert created.returncode == 0, created.stdout + created.stderr
+    token = created.stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{40}", token), created.stdout
+    # The token works against the running web server: the command reached make run's database.
+    request = urllib.request.Request(f"{base}/api/v1/tasks/", headers={"Authorization": f"Token {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert "results" in json.loads(response.read())
+
+    endpoint = "https://bocom.example.invalid/push"
+    changed = _manage(env, "set_endpoint", "BOCOM", endpoint, "--secret", "probe-secret-0123456789")
+    assert changed.returncode == 0, changed.stdout + changed.stderr
+    assert f"Endpoint of BOCOM set to {endpoint}." in changed.stdout
+    shown = _manage(
+        env, "shell", "-c", "from agencies.models import Agency; print(Agency.objects.get(code='BOCOM').endpoint_url)"
+    )
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert shown.stdout.strip().splitlines()[-1] == endpoint  # after "N objects imported automatically"
+
+
 def test_make_run_comes_up_and_stops_without_leftovers(tmp_path: Path) -> None:
     port, sim_port = _free_port(), _free_port()
     var = tmp_path / "var"
@@ -165,6 +209,9 @@ def test_make_run_comes_up_and_stops_without_leftovers(tmp_path: Path) -> None:
         # Everything is up now: note every process before asking it to stop.
         seen |= _descendants(proc.pid) | _working_in(var)
         assert _working_in(var), "no embedded server found under COORD_VAR_DIR"
+        # COORD_VAR_DIR stands for "the same checkout": this test's make run keeps var/ there.
+        _operator_commands_work({**env, "COORD_VAR_DIR": str(var)}, base, var)
+        seen |= _descendants(proc.pid) | _working_in(var)
 
         os.killpg(proc.pid, signal.SIGTERM)  # what closing the terminal job does
         try:
@@ -179,6 +226,10 @@ def test_make_run_comes_up_and_stops_without_leftovers(tmp_path: Path) -> None:
         assert not left, f"processes left behind:\n{_describe(left)}\n{log_tail()}"
         # run.py's last line; "stopped (exit status N)" would mean a child had died.
         assert re.search(r"^run +\| stopped$", log_tail(), re.MULTILINE), log_tail()
+        # Stopped, it takes its environment with it; production rules apply again.
+        assert not (var / "run.env").exists(), "var/run.env outlived make run"
+        bare = _manage({**env, "COORD_VAR_DIR": str(var)}, "check")
+        assert bare.returncode != 0 and "SECRET_KEY must be set" in bare.stderr, bare.stdout + bare.stderr
     finally:
         # Never leave a platform running behind a failed test.
         seen |= _descendants(proc.pid)

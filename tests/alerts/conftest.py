@@ -14,8 +14,8 @@ import pytest
 from django.db import connection
 
 from agencies.actions import ensure_api_user, set_endpoint
-from alerts.harness import RedisServer, Worker, database_url_of, use_broker, worker_env
-from alerts.simulator import serve_in_thread
+from harness.processes import RedisServer, Worker, database_url_of, use_broker, worker_env
+from simulator import serve_in_thread
 
 from ..conftest import agency
 

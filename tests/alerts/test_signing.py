@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from alerts.signing import signature_header
-from alerts.simulator import serve_in_thread, verify
+from simulator import serve_in_thread, verify
 
 SECRET = "shared-secret-0123456789"
 

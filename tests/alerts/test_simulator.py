@@ -30,8 +30,8 @@ from typing import Any
 import httpx
 import pytest
 
-from alerts.simulator import build_result, serve_in_thread, sign, verify
-from alerts.simulator.data import (
+from simulator import build_result, serve_in_thread, sign, verify
+from simulator.data import (
     BANKS,
     CHENGDU_DISTRICTS,
     id_check_char,
@@ -40,8 +40,8 @@ from alerts.simulator.data import (
     is_valid_mobile,
     make_id_number,
 )
-from alerts.simulator.results import task_rng
-from alerts.simulator.server import SimulatorHandle
+from simulator.results import task_rng
+from simulator.server import SimulatorHandle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -793,7 +793,7 @@ def test_cli_serves_and_stops_on_sigterm(tmp_path: Path, platform: FakePlatform,
     config.write_text(json.dumps(CONFIG, ensure_ascii=False))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     command = [
-        sys.executable, "-m", "alerts.simulator", "--host", "127.0.0.1", "--port", "0",
+        sys.executable, "-m", "simulator", "--host", "127.0.0.1", "--port", "0",
         "--config", str(config), "--platform", platform.url, "--result-delay", "0",
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -849,7 +849,7 @@ def test_cli_serves_and_stops_on_sigterm(tmp_path: Path, platform: FakePlatform,
 @pytest.mark.slow
 def test_cli_refuses_a_non_loopback_host(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "alerts.simulator", "--host", "0.0.0.0", "--port", "0"],
+        [sys.executable, "-m", "simulator", "--host", "0.0.0.0", "--port", "0"],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,

@@ -1,7 +1,7 @@
 """The demo partner: a standalone HTTP server that plays every bank, payment
 institution, operator and platform on a demo or test run.
 
-Run it with ``python -m alerts.simulator`` (see ``__main__``), or in-process
+Run it with ``python -m simulator`` (see ``__main__``), or in-process
 with :func:`serve_in_thread`. :func:`sign` and :func:`verify` are the reference
 implementation of the push signature of partner protocol v1. Nothing here
 imports Django: the simulator is a separate process, like a real partner.

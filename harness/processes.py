@@ -152,10 +152,21 @@ def database_url_of(settings_dict: dict) -> str:
 class Worker:
     """A real Celery worker (prefork), optionally with embedded beat, in its own process group."""
 
-    def __init__(self, env: dict, *, concurrency: int = 4, beat: bool = True, logfile: str | Path | None = None):
+    def __init__(
+        self,
+        env: dict,
+        *,
+        concurrency: int = 4,
+        beat: bool = True,
+        logfile: str | Path | None = None,
+        include: tuple[str, ...] = (),
+    ):
         self.env = env
         self.concurrency = concurrency
         self.beat = beat
+        # Extra task modules (``celery worker --include``): the benchmark's probe lives
+        # outside the apps, so only a worker started for the benchmark registers it.
+        self.include = include
         self.logfile = Path(logfile or Path(tempfile.mkdtemp(prefix="worker-")) / "worker.log")
         self.proc: subprocess.Popen | None = None
         self.starts = 0
@@ -184,6 +195,8 @@ class Worker:
         ]
         if self.beat:
             argv += ["-B", "-s", str(schedule)]
+        if self.include:
+            argv += ["--include", ",".join(self.include)]
         offset = self.logfile.stat().st_size if self.logfile.exists() else 0
         log = open(self.logfile, "ab")  # noqa: SIM115 - handed to the child, closed below
         try:
@@ -258,8 +271,17 @@ class Stage:
     here and dropped at the end, so a script never touches the developer's data.
     """
 
-    def __init__(self, label: str, *, worker_settings: dict | None = None, concurrency: int = 4, partners=BANKS):
+    def __init__(
+        self,
+        label: str,
+        *,
+        worker_settings: dict | None = None,
+        concurrency: int = 4,
+        partners=BANKS,
+        worker_include: tuple[str, ...] = (),
+    ):
         self.label = label
+        self.worker_include = worker_include
         self.worker_settings = {k: str(v) for k, v in (worker_settings or {}).items()}
         self.concurrency = concurrency
         self.partners = partners
@@ -296,8 +318,8 @@ class Stage:
         from agencies.actions import create_user, set_endpoint
         from agencies.models import Agency
         from agencies.seed import seed_agencies
-        from alerts.simulator import serve_in_thread
         from cases.seed import seed_reference
+        from simulator import serve_in_thread
 
         seed_agencies()
         seed_reference()
@@ -315,7 +337,7 @@ class Stage:
             config["agencies"][code] = {"secret": secret, "token": "", "sector": "bank"}
         self.sim.set_config(config)
         env = worker_env(database_url_of(connection.settings_dict), self.redis.url, **self.worker_settings)
-        self.worker = Worker(env, concurrency=self.concurrency, beat=True).start()
+        self.worker = Worker(env, concurrency=self.concurrency, beat=True, include=self.worker_include).start()
 
     def __exit__(self, *exc_info) -> None:
         from django.db import connection

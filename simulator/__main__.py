@@ -1,6 +1,6 @@
-"""``python -m alerts.simulator``: run the demo partner until SIGTERM or SIGINT.
+"""``python -m simulator``: run the demo partner until SIGTERM or SIGINT.
 
-    python -m alerts.simulator --port 8100 --config var/simulator.json \\
+    python -m simulator --port 8100 --config var/simulator.json \\
         --platform http://127.0.0.1:8000 [--result-delay 2.0] [--mode flaky ...]
 """
 
@@ -20,7 +20,7 @@ from .results import RESULT_STATUSES
 from .server import loopback_address, serve_in_thread
 from .signing import DEFAULT_TOLERANCE
 
-log = logging.getLogger("alerts.simulator")
+log = logging.getLogger("simulator")
 
 
 def _agency_mode(value: str) -> tuple[str, str]:
@@ -40,7 +40,7 @@ def _loopback(value: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The command line; failure-mode flags set the defaults the control API can change."""
     parser = argparse.ArgumentParser(
-        prog="python -m alerts.simulator",
+        prog="python -m simulator",
         description="Demo partner: receives signed task pushes for banks, payment "
         "institutions, operators and platforms, and posts results back.",
     )

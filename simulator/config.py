@@ -17,7 +17,7 @@ from typing import Any
 
 __all__ = ["Agency", "ConfigSource", "parse_config"]
 
-log = logging.getLogger("alerts.simulator")
+log = logging.getLogger("simulator")
 
 
 @dataclass(frozen=True)

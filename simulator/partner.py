@@ -30,7 +30,7 @@ from .signing import DEFAULT_TOLERANCE, SignatureError, check_signature
 
 __all__ = ["MODES", "Answer", "Mode", "Simulator", "error_answer"]
 
-log = logging.getLogger("alerts.simulator")
+log = logging.getLogger("simulator")
 
 #: Failure modes a push endpoint can be switched into.
 MODES = ("ok", "always_503", "slow", "down", "bad_request", "flaky")

@@ -33,7 +33,7 @@ __all__ = [
     "serve_in_thread",
 ]
 
-log = logging.getLogger("alerts.simulator")
+log = logging.getLogger("simulator")
 
 #: Pushes are small JSON documents; anything larger is refused before it is read.
 MAX_BODY = 1 << 20
