@@ -20,7 +20,7 @@ sync by ``tests/api/test_matrix.py``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 from .choices import Role
 
@@ -28,47 +28,41 @@ ADMINISTRATOR_NAME = "administrator"
 NOBODY_NAME = "anonymous"
 
 
+def capability(meaning: str):
+    """A capability of ``RolePolicy``: refused unless a role grants it; ``meaning`` goes to the docs."""
+    return field(default=False, metadata={"capability": meaning})
+
+
 @dataclass(frozen=True)
 class RolePolicy:
     """The capabilities of one role (every one ``False`` unless granted)."""
 
     name: str
-    #: Every case and the rows under it (victims, identifiers, transfers, tasks,
-    #: follow-up proposals, deliveries): the case list, the dashboard, case ids on tasks.
-    sees_all_cases: bool = False
-    #: Every case and task may be changed (actions still check what kind of change).
-    changes_all_cases: bool = False
-    #: Victims' and accounts' personal data unmasked (an agency still reads its own
-    #: task's target in full: ``own_task_target`` in ``coordination.masking``).
-    sees_full_pii: bool = False
-    #: Which cases an identifier is in (the identifier lookup's ``cases``).
-    sees_case_references: bool = False
-    #: Every person of every agency.
-    sees_all_people: bool = False
-    #: The audit rows of cases and tasks (timelines, ``/cases/{id}/audit/``, ``/tasks/{id}/events/``).
-    reads_history: bool = False
-    #: The audit-trail page: search and export the whole trail.
-    reads_audit: bool = False
-    creates_cases: bool = False
-    #: Correct, file and close a case.
-    edits_cases: bool = False
-    creates_tasks: bool = False
-    #: Approve tasks of the types that need no supervisor.
-    approves_analyst_types: bool = False
-    #: Approve tasks of the types that need a supervisor (and work the approval queue).
-    approves_supervisor_types: bool = False
-    #: Withdraw or return a task, clear its flag.
-    cancels: bool = False
-    #: Re-send a failed or dead-lettered push.
-    resends: bool = False
-    #: Share a case with a named person.
-    shares: bool = False
-    #: Accept, reject and report results on the tasks of one's own agency (the inbox).
-    acts_for_own_agency: bool = False
-    #: One's own agency: its endpoint and secret, its liaisons, its performance.
-    manages_agency: bool = False
-    #: Every agency and every person (the administrator).
-    manages_all_agencies: bool = False
+    sees_all_cases: bool = capability(
+        "Every case and the rows under it (victims, identifiers, transfers, tasks, proposals, deliveries); "
+        "the case list and the dashboard."
+    )
+    changes_all_cases: bool = capability("Every case and task may be changed (each action still checks its kind).")
+    sees_full_pii: bool = capability("Personal data unmasked (an agency still reads its own task's target in full).")
+    sees_case_references: bool = capability("Which cases an identifier is in (the identifier lookup).")
+    sees_all_people: bool = capability("Every person of every agency.")
+    reads_history: bool = capability("The audit rows of cases and tasks (timelines, case audit, task events).")
+    reads_audit: bool = capability("The audit-trail page: search and export the whole trail.")
+    creates_cases: bool = capability("Record a case (intake).")
+    edits_cases: bool = capability("Correct, file and close a case.")
+    creates_tasks: bool = capability("Issue tasks (stop-payments, follow-ups, any type).")
+    approves_analyst_types: bool = capability("Approve tasks of the types that need no supervisor.")
+    approves_supervisor_types: bool = capability(
+        "Approve tasks of the types that need a supervisor; the approval queue."
+    )
+    cancels: bool = capability("Withdraw or return a task; clear its flag.")
+    resends: bool = capability("Re-send a failed or dead-lettered push.")
+    shares: bool = capability("Share a case with a named person, and withdraw the share.")
+    acts_for_own_agency: bool = capability(
+        "Accept, reject and report results on the tasks of one's own agency; the inbox."
+    )
+    manages_agency: bool = capability("One's own agency: its endpoint and secret, its liaisons, its performance.")
+    manages_all_agencies: bool = capability("Every agency and every person.")
     #: The URL name a signed-in user of this role starts at ("" when none: 403).
     home: str = ""
     #: The role exists only in the anti-fraud centre's agency (``agencies.actions.create_user``).
@@ -81,7 +75,7 @@ class RolePolicy:
 
 
 #: The capabilities, in the order of the documentation's table.
-CAPABILITIES = tuple(f.name for f in fields(RolePolicy) if f.type == "bool" and f.name != "centre_only")
+CAPABILITIES = tuple(f.name for f in fields(RolePolicy) if "capability" in f.metadata)
 
 NOBODY = RolePolicy(name=NOBODY_NAME)
 
@@ -173,14 +167,15 @@ def manages(user, agency_id) -> bool:
 def policy_table() -> str:
     """The policy as a Markdown table: one row per capability, one column per role."""
     columns = [*POLICIES.values(), ADMINISTRATOR, NOBODY]
-    header = ["capability", *(p.name for p in columns)]
-    rows = [[name, *("yes" if getattr(p, name) else "-" for p in columns)] for name in CAPABILITIES]
-    rows.append(["home", *(p.home or "-" for p in columns)])
-    rows.append(["centre_only", *("yes" if p.centre_only else "-" for p in columns)])
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    meanings = {f.name: f.metadata["capability"] for f in fields(RolePolicy) if "capability" in f.metadata}
+    header = ["capability", *(p.name for p in columns), "meaning"]
+    rows = [[name, *("yes" if getattr(p, name) else "-" for p in columns), meanings[name]] for name in CAPABILITIES]
+    rows.append(["home", *(p.home or "-" for p in columns), "The page a role starts at (none: 403)."])
+    rows.append(["centre_only", *("yes" if p.centre_only else "-" for p in columns), "Only in the centre's agency."])
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells) -> str:
-        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
 
     out = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out.extend(line(r) for r in rows)
