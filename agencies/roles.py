@@ -156,14 +156,6 @@ def acts_for(user, agency_id) -> bool:
     return can(user, "acts_for_own_agency") and user.agency_id is not None and user.agency_id == agency_id
 
 
-def manages(user, agency_id) -> bool:
-    """Manages the agency ``agency_id``: the administrator any, a manager its own."""
-    policy = policy_for(user)
-    if policy.manages_all_agencies:
-        return True
-    return policy.manages_agency and user.agency_id is not None and user.agency_id == agency_id
-
-
 def policy_table() -> str:
     """The policy as a Markdown table: one row per capability, one column per role."""
     columns = [*POLICIES.values(), ADMINISTRATOR, NOBODY]
