@@ -11,8 +11,9 @@ from rest_framework.authtoken.models import Token
 from coordination import audit
 from coordination.audit import snapshot
 
-from .choices import CENTRE_AGENCY_CODE, CENTRE_ROLES, Role
+from .choices import CENTRE_AGENCY_CODE, Role
 from .models import Agency, User
+from .roles import CENTRE_ROLES
 
 
 def new_secret() -> str:

@@ -40,8 +40,7 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("Auditor")
 
 
-CENTRE_ROLES = frozenset({Role.ANALYST, Role.SUPERVISOR})
-AGENCY_ROLES = frozenset({Role.LIAISON, Role.MANAGER})
+# What each role may see and do, and which belong to the centre: ``agencies.roles``.
 
 # The anti-fraud centre's agency code (protocol: stable for ever).
 CENTRE_AGENCY_CODE = "AFC"

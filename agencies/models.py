@@ -5,7 +5,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import AGENCY_ROLES, CENTRE_ROLES, Role, Sector
+from . import roles
+from .choices import Role, Sector
 from .querysets import AgencyQuerySet, UserQuerySet
 
 agency_code_validator = RegexValidator(
@@ -63,8 +64,8 @@ class AgencyUserManager(UserManager.from_queryset(UserQuerySet)):
 class User(AbstractUser):
     """A person or partner system: one agency, one role.
 
-    Administrators are superusers; every other user has a role. Centre roles
-    belong to the anti-fraud centre.
+    Administrators are superusers; every other user has a role. What each may
+    see and do is ``policy`` (``agencies.roles``).
     """
 
     agency = models.ForeignKey(
@@ -81,18 +82,16 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     @property
-    def is_centre(self) -> bool:
-        return self.is_active and self.role in CENTRE_ROLES
-
-    @property
-    def is_auditor(self) -> bool:
-        return self.is_active and self.role == Role.AUDITOR
+    def policy(self) -> roles.RolePolicy:
+        """What this user may see and do (``agencies.roles``); read afresh on every access."""
+        return roles.policy_for(self)
 
     @property
     def sees_all(self) -> bool:
-        """Centre roles and auditors see every case and task (auditors read-only)."""
-        return self.is_centre or self.is_auditor
+        """Sees every case and task (centre roles, auditors and administrators; auditors read-only)."""
+        return self.policy.sees_all_cases
 
     @property
     def is_agency_user(self) -> bool:
-        return self.is_active and self.role in AGENCY_ROLES and self.agency_id is not None
+        """Works for an agency on its tasks (a liaison or manager with an agency)."""
+        return roles.is_agency_user(self)

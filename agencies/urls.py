@@ -4,5 +4,4 @@ from . import views
 
 urlpatterns = [
     path("agency/", views.MyAgencyView.as_view(), name="my-agency"),
-    path("audit/", views.AuditView.as_view(), name="audit"),
 ]

@@ -1,36 +1,30 @@
-"""The agency manager's page, and the auditor's view of the audit trail."""
+"""The agency manager's page (the audit trail's page is ``coordination.views.AuditView``)."""
 
 from __future__ import annotations
 
-import csv
-import json
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from cases import stats
-from cases.models import Task
-from coordination.models import AuditRecord
-from coordination.views import ScopedView, csv_cell
+from coordination import hooks
+from coordination.views import ScopedView
 
-from . import actions
+from . import actions, roles
 from .choices import Role
 from .forms import EndpointForm, LiaisonForm
 from .models import Agency, User
 
-AUDIT_PAGE = 100
-
 
 class MyAgencyView(ScopedView):
-    """A manager's agency: its liaisons, its endpoint (secret rotation) and its performance."""
+    """A manager's agency: its liaisons, its endpoint (secret rotation) and its performance.
+
+    The performance card belongs to ``cases`` (its tasks): it comes through the
+    ``agency_page_panels`` hook.
+    """
 
     def allowed(self, user):
-        return user.role == Role.MANAGER and bool(user.agency_id)
+        return roles.can(user, "manages_agency") and bool(user.agency_id)
 
     def agency(self):
         return self.get_scoped(Agency, "change", pk=self.request.user.agency_id)
@@ -40,8 +34,7 @@ class MyAgencyView(ScopedView):
 
     def show(self, agency, *, endpoint_form=None, liaison_form=None, new_secret="", status=200):
         request = self.request
-        since, _window = stats.window(request.GET.get("window", "90d"))
-        performance = stats.agency_performance(self.scoped(Task), since, agency_id=agency.pk)
+        panels = hooks.panels("agency_page_panels", self, agency)
         people = list(self.scoped(User).filter(agency_id=agency.pk).order_by("username"))
         return render(
             request,
@@ -49,8 +42,7 @@ class MyAgencyView(ScopedView):
             {
                 "agency": agency,
                 "people": people,
-                "performance": performance[0] if performance else None,
-                "since": since,
+                "panels": panels,
                 "endpoint_form": endpoint_form or EndpointForm(initial={"endpoint_url": agency.endpoint_url}),
                 "liaison_form": liaison_form or LiaisonForm(),
                 "new_secret": new_secret,
@@ -106,101 +98,3 @@ class MyAgencyView(ScopedView):
                         return redirect("my-agency")
             return self.show(agency, liaison_form=form, status=400)
         return redirect("my-agency")
-
-
-class AuditView(ScopedView):
-    """The audit trail: filterable, keyset-paginated, exportable as CSV."""
-
-    def allowed(self, user):
-        return user.is_superuser or user.role == Role.AUDITOR
-
-    def filtered(self, request):
-        rows = self.scoped(AuditRecord)
-        get = request.GET
-        if get.get("action"):
-            rows = rows.filter(action=get["action"].strip())
-        if get.get("user"):
-            rows = rows.filter(user_name=get["user"].strip())
-        if get.get("case"):
-            from cases.models import Case
-
-            ref = get["case"].strip()
-            if ref.isdigit():
-                rows = rows.filter(case_id=int(ref))
-            else:
-                case = self.scoped(Case).filter(reference=ref.upper()).only("pk").first()
-                rows = rows.filter(case_id=case.pk if case else -1)
-        if get.get("object_type"):
-            rows = rows.filter(object_type=get["object_type"].strip())
-        for key, op in (("date_from", "gte"), ("date_to", "lte")):
-            value = get.get(key, "").strip()
-            if value:
-                parsed = parse_datetime(
-                    value + ("T00:00:00" if op == "gte" else "T23:59:59") if len(value) == 10 else value
-                )
-                if parsed is not None:
-                    from django.utils import timezone
-
-                    if timezone.is_naive(parsed):
-                        parsed = timezone.make_aware(parsed)
-                    rows = rows.filter(**{f"at__{op}": parsed})
-        return rows.order_by("-at", "-id")
-
-    def get(self, request):
-        rows = self.filtered(request)
-        if request.GET.get("format") == "csv":
-            return self.csv(rows)
-        after = request.GET.get("after", "")
-        if "|" in after:
-            raw, _sep, raw_id = after.rpartition("|")
-            at = parse_datetime(raw)
-            if at is not None and raw_id.isdigit():
-                # ``at <= cursor`` lets the scan start at the cursor (see the case list).
-                rows = rows.filter(at__lte=at).filter(Q(at__lt=at) | Q(at=at, id__lt=int(raw_id)))
-        page = list(rows[: AUDIT_PAGE + 1])
-        next_url = ""
-        if len(page) > AUDIT_PAGE:
-            page = page[:AUDIT_PAGE]
-            query = request.GET.copy()
-            query["after"] = f"{page[-1].at.isoformat()}|{page[-1].pk}"
-            next_url = "?" + query.urlencode()
-        query = request.GET.copy()
-        query.pop("after", None)
-        query["format"] = "csv"
-        return render(
-            request,
-            "agencies/audit.html",
-            {"rows": page, "next_url": next_url, "csv_url": "?" + query.urlencode(), "f": request.GET, "nav": "audit"},
-        )
-
-    def csv(self, rows):
-        class Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(Echo())
-
-        def lines():
-            yield "\ufeff"
-            yield writer.writerow(
-                ["time", "user", "agency", "action", "object_type", "object_id", "object", "case_id", "before", "after"]
-            )
-            for r in rows.iterator(chunk_size=2000):
-                yield writer.writerow(
-                    [
-                        r.at.isoformat(),
-                        csv_cell(r.user_name),
-                        r.agency_code,
-                        r.action,
-                        r.object_type,
-                        r.object_id or "",
-                        csv_cell(r.object_repr),
-                        r.case_id or "",
-                        json.dumps(r.before, ensure_ascii=False) if r.before else "",
-                        json.dumps(r.after, ensure_ascii=False) if r.after else "",
-                    ]
-                )
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="audit.csv"'
-        return response

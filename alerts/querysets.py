@@ -6,22 +6,21 @@ from coordination.querysets import RestrictedQuerySet
 
 
 class DeliveryQuerySet(RestrictedQuerySet):
-    def visible_to(self, user, action: str = "view") -> DeliveryQuerySet:
-        """A delivery is visible to whoever sees its task; only the centre re-sends."""
+    """A delivery is visible to whoever sees its task; only those who re-send change one."""
+
+    view_all = "sees_all_cases"
+    change_all = "resends"
+
+    def _restrict(self, user, action: str) -> DeliveryQuerySet:
         from cases.models import Task
 
-        if not self._is_signed_in(user):
-            return self.none()
         if action == "change":
-            if user.is_superuser or user.role == "supervisor":
-                return self.all()
             return self.none()
         return self.filter(task__in=Task.objects.visible_to(user, "view"))
 
 
 class NotificationQuerySet(RestrictedQuerySet):
-    def visible_to(self, user, action: str = "view") -> NotificationQuerySet:
-        """Everyone reads and marks only their own notifications."""
-        if not self._is_signed_in(user):
-            return self.none()
+    """Everyone reads and marks only their own notifications (no role sees another's)."""
+
+    def _restrict(self, user, action: str) -> NotificationQuerySet:
         return self.filter(user_id=user.pk)

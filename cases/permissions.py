@@ -1,51 +1,46 @@
-"""Role rules for actions on visible objects.
+"""Role rules for actions on visible objects, read from ``agencies.roles``.
 
 ``visible_to`` decides what a user may see at all (404 otherwise); these
 predicates decide which actions a role may take on what it sees (403). Pages use
-them to show only the buttons that work; actions enforce them.
+them to show only the buttons that work; actions enforce them. Each one is a
+capability of the role's policy: the table of who may do what is written once,
+in ``agencies/roles.py``.
 """
 
 from __future__ import annotations
 
-from agencies.choices import AGENCY_ROLES, Role
-
-
-def _active(user) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
+from agencies import roles
 
 
 def can_create_case(user) -> bool:
-    return _active(user) and (user.is_superuser or user.role == Role.ANALYST)
+    return roles.can(user, "creates_cases")
 
 
 def can_edit_case(user) -> bool:
-    return _active(user) and (user.is_superuser or user.role in (Role.ANALYST, Role.SUPERVISOR))
+    return roles.can(user, "edits_cases")
 
 
 def can_create_task(user) -> bool:
-    return _active(user) and (user.is_superuser or user.role in (Role.ANALYST, Role.SUPERVISOR))
+    return roles.can(user, "creates_tasks")
 
 
 def can_approve(user, task, needs_supervisor: bool) -> bool:
-    if not _active(user):
-        return False
-    if user.is_superuser or user.role == Role.SUPERVISOR:
-        return True
-    return user.role == Role.ANALYST and not needs_supervisor
+    """Approve ``task``: its type may need a supervisor (``TaskTypeConfig.needs_supervisor``)."""
+    return roles.can(user, "approves_supervisor_types" if needs_supervisor else "approves_analyst_types")
 
 
 def can_cancel(user) -> bool:
-    return _active(user) and (user.is_superuser or user.role in (Role.ANALYST, Role.SUPERVISOR))
+    return roles.can(user, "cancels")
 
 
 def can_resend(user) -> bool:
-    return _active(user) and (user.is_superuser or user.role == Role.SUPERVISOR)
+    return roles.can(user, "resends")
 
 
 def can_act_for_agency(user, task) -> bool:
     """Accept, reject and report results: the assigned agency's liaisons and manager only."""
-    return _active(user) and user.role in AGENCY_ROLES and user.agency_id == task.agency_id
+    return roles.acts_for(user, task.agency_id)
 
 
 def can_share(user) -> bool:
-    return _active(user) and (user.is_superuser or user.role == Role.SUPERVISOR)
+    return roles.can(user, "shares")

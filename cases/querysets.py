@@ -1,7 +1,9 @@
 """Who may see what: one ``visible_to(user, action)`` per model of the cases app.
 
-- Centre roles (analyst, supervisor) and auditors see every case and task;
-  auditors may change nothing.
+- Roles whose policy (``agencies.roles``) sees all cases (centre roles,
+  auditors, administrators) see every case and task; those that change all
+  cases (centre roles, administrators) change them: the shared opening of
+  ``RestrictedQuerySet.visible_to``. Below is only each model's narrowing.
 - An agency user (liaison, manager) sees its own agency's tasks and the targets
   of those tasks, never a case as such (the task carries the case data it needs).
 - A person a case is shared with through django-guardian sees that case.
@@ -15,15 +17,12 @@ from django.db.models import Exists, OuterRef, Q
 
 from coordination.querysets import RestrictedQuerySet
 
-CHANGERS = ("analyst", "supervisor")
 
+class CaseScopedQuerySet(RestrictedQuerySet):
+    """Rows of the case file: every row for roles that see (change) all cases."""
 
-def _may_change_all(user) -> bool:
-    return user.is_superuser or (user.is_active and user.role in CHANGERS)
-
-
-def _may_view_all(user) -> bool:
-    return user.is_superuser or getattr(user, "sees_all", False)
+    view_all = "sees_all_cases"
+    change_all = "changes_all_cases"
 
 
 def shared_case_filter(user, action: str, case_ref: str = "pk") -> Q:
@@ -41,14 +40,8 @@ def shared_case_filter(user, action: str, case_ref: str = "pk") -> Q:
     return Q(Exists(by_user)) | Q(Exists(by_group))
 
 
-class CaseQuerySet(RestrictedQuerySet):
-    def visible_to(self, user, action: str = "view") -> CaseQuerySet:
-        if not self._is_signed_in(user):
-            return self.none()
-        if action == "view" and _may_view_all(user):
-            return self.all()
-        if action == "change" and _may_change_all(user):
-            return self.all()
+class CaseQuerySet(CaseScopedQuerySet):
+    def _restrict(self, user, action: str) -> CaseQuerySet:
         return self.filter(shared_case_filter(user, action))
 
     def linked_to(self, case) -> CaseQuerySet:
@@ -60,24 +53,14 @@ class CaseQuerySet(RestrictedQuerySet):
         return self.filter(Exists(shares)).exclude(pk=case.pk)
 
 
-class VictimQuerySet(RestrictedQuerySet):
-    def visible_to(self, user, action: str = "view") -> VictimQuerySet:
-        if not self._is_signed_in(user):
-            return self.none()
-        if (action == "view" and _may_view_all(user)) or (action == "change" and _may_change_all(user)):
-            return self.all()
+class VictimQuerySet(CaseScopedQuerySet):
+    def _restrict(self, user, action: str) -> VictimQuerySet:
         return self.filter(shared_case_filter(user, action, case_ref="case_id"))
 
 
-class TaskQuerySet(RestrictedQuerySet):
-    def visible_to(self, user, action: str = "view") -> TaskQuerySet:
-        if not self._is_signed_in(user):
-            return self.none()
-        if action == "view" and _may_view_all(user):
-            return self.all()
-        if action == "change" and _may_change_all(user):
-            return self.all()
-        if user.role in ("liaison", "manager") and user.agency_id:
+class TaskQuerySet(CaseScopedQuerySet):
+    def _restrict(self, user, action: str) -> TaskQuerySet:
+        if user.policy.acts_for_own_agency and user.agency_id:
             return self.filter(agency_id=user.agency_id)
         return self.none()
 
@@ -87,14 +70,8 @@ class TaskQuerySet(RestrictedQuerySet):
         return self.filter(state__in=AWAITING_AGENCY_STATES)
 
 
-class IdentifierQuerySet(RestrictedQuerySet):
-    def visible_to(self, user, action: str = "view") -> IdentifierQuerySet:
-        if not self._is_signed_in(user):
-            return self.none()
-        if action == "view" and _may_view_all(user):
-            return self.all()
-        if action == "change" and _may_change_all(user):
-            return self.all()
+class IdentifierQuerySet(CaseScopedQuerySet):
+    def _restrict(self, user, action: str) -> IdentifierQuerySet:
         if action != "view":
             return self.none()
         from .models import CaseIdentifier, Task
@@ -106,28 +83,15 @@ class IdentifierQuerySet(RestrictedQuerySet):
         return self.filter(Q(Exists(own_targets)) | Q(Exists(shared)))
 
 
-class CaseIdentifierQuerySet(RestrictedQuerySet):
-    def visible_to(self, user, action: str = "view") -> CaseIdentifierQuerySet:
-        if not self._is_signed_in(user):
-            return self.none()
-        if (action == "view" and _may_view_all(user)) or (action == "change" and _may_change_all(user)):
-            return self.all()
+class CaseIdentifierQuerySet(CaseScopedQuerySet):
+    def _restrict(self, user, action: str) -> CaseIdentifierQuerySet:
         return self.filter(shared_case_filter(user, action, case_ref="case_id"))
 
 
-class TransferQuerySet(RestrictedQuerySet):
-    def visible_to(self, user, action: str = "view") -> TransferQuerySet:
-        if not self._is_signed_in(user):
-            return self.none()
-        if (action == "view" and _may_view_all(user)) or (action == "change" and _may_change_all(user)):
-            return self.all()
+class TransferQuerySet(CaseScopedQuerySet):
+    def _restrict(self, user, action: str) -> TransferQuerySet:
         return self.filter(shared_case_filter(user, action, case_ref="case_id"))
 
 
-class FollowUpProposalQuerySet(RestrictedQuerySet):
-    def visible_to(self, user, action: str = "view") -> FollowUpProposalQuerySet:
-        if not self._is_signed_in(user):
-            return self.none()
-        if (action == "view" and _may_view_all(user)) or (action == "change" and _may_change_all(user)):
-            return self.all()
-        return self.none()
+class FollowUpProposalQuerySet(CaseScopedQuerySet):
+    """Centre work only: nobody below the shortcut sees a proposal."""

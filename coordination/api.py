@@ -1,14 +1,31 @@
-"""Shared API pieces: the JSON error format."""
+"""Shared API pieces: the JSON error format and its schema answers."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import ActionNotAllowed, Conflict, InvalidTransition
+
+# The error answers every endpoint's schema names (``errors(401, 404)``): the bodies
+# ``exception_handler`` below produces.
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: `detail` and the offending fields."),
+    401: OpenApiResponse(description="Not authenticated."),
+    403: OpenApiResponse(description="The role may not do this."),
+    404: OpenApiResponse(description="Missing, or outside the caller's scope (same body)."),
+    409: OpenApiResponse(description="Not allowed in the current state: `detail` and `state`."),
+    429: OpenApiResponse(description="Too many writes; see `Retry-After`."),
+}
+
+
+def errors(*codes: int) -> dict:
+    """The schema's error responses for ``codes`` (``extend_schema(responses={200: ..., **errors(401)})``)."""
+    return {code: ERRORS[code] for code in codes}
 
 
 def exception_handler(exc, context):

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,8 @@ class CoordinationConfig(AppConfig):
     name = "coordination"
     verbose_name = _("Platform")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Every app's ``coordination_hooks.py`` registers what it adds to lower floors' pages
+        # (``coordination.hooks``); importing them here names no app.
+        autodiscover_modules("coordination_hooks")

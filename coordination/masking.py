@@ -1,6 +1,7 @@
 """Masking of personal data, in one place, keyed by role.
 
-Centre analysts and supervisors work with victims and accounts and see them in
+Roles whose policy grants ``sees_full_pii`` (``agencies.roles``: centre analysts
+and supervisors, administrators) work with victims and accounts and see them in
 full; everyone else sees masked values, except the assigned agency, which sees
 the full target of its own task (a bank cannot stop an account it cannot read).
 Every serializer and template goes through ``mask``.
@@ -8,11 +9,10 @@ Every serializer and template goes through ``mask``.
 
 from __future__ import annotations
 
-FULL_PII_ROLES = frozenset({"analyst", "supervisor"})
-
 
 def sees_full_pii(user) -> bool:
-    return bool(user is not None and user.is_authenticated and (user.is_superuser or user.role in FULL_PII_ROLES))
+    """Whether ``user``'s policy (``user.policy``, set by the user model) unmasks personal data."""
+    return bool(user is not None and user.is_authenticated and user.policy.sees_full_pii)
 
 
 def _keep(value: str, head: int, tail: int) -> str:

@@ -1,9 +1,12 @@
-"""All page routes, one include per app."""
+"""All page routes: the platform's own (the audit trail), then one include per app."""
 
 from django.urls import include, path
+
+from .views import AuditView
 
 urlpatterns = [
     path("", include("cases.urls")),
     path("", include("agencies.urls")),
     path("", include("alerts.urls")),
+    path("audit/", AuditView.as_view(), name="audit"),
 ]

@@ -4,24 +4,32 @@
 the API: every queryset a page shows comes from ``scoped()`` (that is,
 ``Model.objects.visible_to(user, action)``), an object outside the user's scope
 answers 404 exactly like a missing one, and a role that may see an object but not
-act on it gets 403.
+act on it gets 403. The audit trail's page is here too: the trail is this floor's.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import logging
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseServerError
+from django.db.models import Q
+from django.http import Http404, HttpResponseServerError, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.utils.dateparse import parse_datetime
 from django.views import View
 
+from coordination import hooks
 from coordination.exceptions import ActionNotAllowed, Conflict, InvalidTransition
+from coordination.models import AuditRecord
 
 log = logging.getLogger(__name__)
+
+AUDIT_PAGE = 100
 
 
 class ScopedViewMixin(LoginRequiredMixin):
@@ -119,3 +127,104 @@ def csv_cell(value) -> str:
     """A text cell that a spreadsheet will not run as a formula (CSV injection)."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class AuditView(ScopedView):
+    """The audit trail: filterable, keyset-paginated, exportable as CSV.
+
+    A case is named by its id or its reference; the reference is looked up by
+    the ``audit_case_reference`` hook (``cases`` registers it: this floor has no
+    case model).
+    """
+
+    def allowed(self, user):
+        return user.policy.reads_audit
+
+    def filtered(self, request):
+        rows = self.scoped(AuditRecord)
+        get = request.GET
+        if get.get("action"):
+            rows = rows.filter(action=get["action"].strip())
+        if get.get("user"):
+            rows = rows.filter(user_name=get["user"].strip())
+        if get.get("case"):
+            ref = get["case"].strip()
+            if ref.isdigit():
+                rows = rows.filter(case_id=int(ref))
+            else:
+                found = [case_id for hook in hooks.get_hooks("audit_case_reference") if (case_id := hook(self, ref))]
+                rows = rows.filter(case_id=found[0] if found else -1)
+        if get.get("object_type"):
+            rows = rows.filter(object_type=get["object_type"].strip())
+        for key, op in (("date_from", "gte"), ("date_to", "lte")):
+            value = get.get(key, "").strip()
+            if value:
+                parsed = parse_datetime(
+                    value + ("T00:00:00" if op == "gte" else "T23:59:59") if len(value) == 10 else value
+                )
+                if parsed is not None:
+                    from django.utils import timezone
+
+                    if timezone.is_naive(parsed):
+                        parsed = timezone.make_aware(parsed)
+                    rows = rows.filter(**{f"at__{op}": parsed})
+        return rows.order_by("-at", "-id")
+
+    def get(self, request):
+        rows = self.filtered(request)
+        if request.GET.get("format") == "csv":
+            return self.csv(rows)
+        after = request.GET.get("after", "")
+        if "|" in after:
+            raw, _sep, raw_id = after.rpartition("|")
+            at = parse_datetime(raw)
+            if at is not None and raw_id.isdigit():
+                # ``at <= cursor`` lets the scan start at the cursor (see the case list).
+                rows = rows.filter(at__lte=at).filter(Q(at__lt=at) | Q(at=at, id__lt=int(raw_id)))
+        page = list(rows[: AUDIT_PAGE + 1])
+        next_url = ""
+        if len(page) > AUDIT_PAGE:
+            page = page[:AUDIT_PAGE]
+            query = request.GET.copy()
+            query["after"] = f"{page[-1].at.isoformat()}|{page[-1].pk}"
+            next_url = "?" + query.urlencode()
+        query = request.GET.copy()
+        query.pop("after", None)
+        query["format"] = "csv"
+        return render(
+            request,
+            "coordination/audit.html",
+            {"rows": page, "next_url": next_url, "csv_url": "?" + query.urlencode(), "f": request.GET, "nav": "audit"},
+        )
+
+    def csv(self, rows):
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo())
+
+        def lines():
+            yield "\ufeff"
+            yield writer.writerow(
+                ["time", "user", "agency", "action", "object_type", "object_id", "object", "case_id", "before", "after"]
+            )
+            for r in rows.iterator(chunk_size=2000):
+                yield writer.writerow(
+                    [
+                        r.at.isoformat(),
+                        csv_cell(r.user_name),
+                        r.agency_code,
+                        r.action,
+                        r.object_type,
+                        r.object_id or "",
+                        csv_cell(r.object_repr),
+                        r.case_id or "",
+                        json.dumps(r.before, ensure_ascii=False) if r.before else "",
+                        json.dumps(r.after, ensure_ascii=False) if r.after else "",
+                    ]
+                )
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="audit.csv"'
+        return response

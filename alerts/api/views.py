@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from cases.api.views import errors
+from coordination.api import errors
 from coordination.pagination import CursorPage
 from coordination.viewsets import BaseViewSet
 

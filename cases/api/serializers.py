@@ -16,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agencies import roles
 from agencies.models import Agency
 from coordination.masking import mask, sees_full_pii
 
@@ -540,13 +541,13 @@ class TaskSerializer(FastListMixin, serializers.ModelSerializer):
 
     def _own(self, obj) -> bool:
         user = self._user()
-        return bool(user.agency_id == obj.agency_id and getattr(user, "is_agency_user", False))
+        return roles.acts_for(user, obj.agency_id)
 
     @extend_schema_field(TaskCaseSerializer)
     def get_case(self, obj) -> dict:
         case = obj.case
         data = {"reference": case.reference, "fraud_type": case.fraud_type.code, "reported_at": _iso(case.reported_at)}
-        if getattr(self._user(), "sees_all", False) or self._user().is_superuser:
+        if roles.can(self._user(), "sees_all_cases"):
             data = {"id": case.pk, **data}
         return data
 

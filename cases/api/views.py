@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies import roles
 from agencies.choices import SECTOR_NAMES_ZH, Sector
 from agencies.models import User
+from coordination.api import errors
 from coordination.models import AuditRecord
 from coordination.pagination import AscendingPage, AuditPage, CasePage
 from coordination.viewsets import BaseViewSet
@@ -38,19 +40,6 @@ from ..models import (
 )
 from ..validators import normalise_identifier
 from . import serializers as s
-
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input: `detail` and the offending fields."),
-    401: OpenApiResponse(description="Not authenticated."),
-    403: OpenApiResponse(description="The role may not do this."),
-    404: OpenApiResponse(description="Missing, or outside the caller's scope (same body)."),
-    409: OpenApiResponse(description="Not allowed in the current state: `detail` and `state`."),
-    429: OpenApiResponse(description="Too many writes; see `Retry-After`."),
-}
-
-
-def errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
 
 
 def _require(allowed: bool) -> None:
@@ -140,7 +129,7 @@ class IdentifierLookupView(APIView):
         user = request.user
         # Disclosure policy: only the centre learns which cases; the rows still come
         # through the model's one visibility rule.
-        if user.is_superuser or user.is_centre:
+        if roles.can(user, "sees_case_references"):
             answer["cases"] = (
                 list(
                     CaseIdentifier.objects.visible_to(user)
@@ -333,7 +322,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
     def audit(self, request, pk=None):
         """The case's audit trail, newest first: auditors and centre roles."""
         case = self.get_object()
-        _require(request.user.is_superuser or request.user.sees_all)
+        _require(roles.can(request.user, "reads_history"))
         records = AuditRecord.objects.visible_to(request.user).filter(case_id=case.pk)
         return self._sub_list(records, s.AuditRecordSerializer, AuditPage)
 
@@ -560,7 +549,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
     def events(self, request, pk=None):
         """The task's history from the audit trail: centre roles and auditors."""
         task = self.get_object()
-        _require(request.user.is_superuser or request.user.sees_all)
+        _require(roles.can(request.user, "reads_history"))
         records = AuditRecord.objects.visible_to(request.user).filter(object_type="cases.task", object_id=task.pk)
         paginator = AuditPage()
         page = paginator.paginate_queryset(records, request, view=self)

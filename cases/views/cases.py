@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from alerts.models import Delivery
-from coordination import audit
+from agencies import roles
+from coordination import audit, hooks
 from coordination.masking import mask
 from coordination.models import AuditRecord
 from coordination.views import ScopedView
@@ -46,15 +46,10 @@ def home(request):
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if user.role in ("liaison", "manager"):
-        return redirect("inbox")
-    if user.role == "supervisor":
-        return redirect("approvals")
-    if user.role == "analyst":
-        return redirect("case-list")
-    if user.role == "auditor" or user.is_superuser:
-        return redirect("dashboard")
-    raise PermissionDenied
+    home_page = roles.policy_for(user).home
+    if not home_page:
+        raise PermissionDenied
+    return redirect(home_page)
 
 
 def local_midnight(day) -> datetime:
@@ -62,7 +57,7 @@ def local_midnight(day) -> datetime:
 
 
 def sees_cases(user) -> bool:
-    return user.is_superuser or user.sees_all
+    return roles.can(user, "sees_all_cases")
 
 
 class CaseListView(ScopedView):
@@ -274,7 +269,7 @@ class FieldCheckView(ScopedView):
                 except ValidationError as exc:
                     context["error"] = " ".join(exc.messages)
                     break
-                if kind and request.user.sees_all:
+                if kind and roles.can(request.user, "sees_all_cases"):
                     # The centre sees every identifier; agencies only their own targets.
                     identifier = (
                         self.scoped(Identifier)
@@ -320,13 +315,8 @@ class CaseDetailView(ScopedView):
             .order_by("at", "id")
         )
         tasks = list(self.scoped(Task).filter(case=case).select_related("agency", "target").order_by("id"))
-        deliveries = defaultdict(list)
-        for delivery in (
-            self.scoped(Delivery).filter(task__case_id=case.pk).prefetch_related("attempt_log").order_by("created_at")
-        ):
-            deliveries[delivery.task_id].append(delivery)
-        for task in tasks:
-            task.delivery_list = deliveries[task.pk]
+        # Other apps' columns of the task table (alerts: each task's deliveries).
+        task_columns = hooks.panels("case_page_task_columns", self, case, tasks)
         proposals = list(
             self.scoped(FollowUpProposal)
             .filter(case=case, state=ProposalState.PROPOSED)
@@ -348,6 +338,7 @@ class CaseDetailView(ScopedView):
                 "linked_cases": linked_cases,
                 "transfers": transfers,
                 "tasks": tasks,
+                "task_columns": task_columns,
                 "proposals": proposals,
                 "timeline": timeline,
                 "last_event": max((r.pk for r in timeline), default=0),
@@ -362,7 +353,7 @@ class CaseDetailView(ScopedView):
 
 def flow_graph(user, transfers, tasks) -> dict:
     """Accounts as nodes, transfers as edges with amounts; held amounts marked on their node."""
-    from ..templatetags.coordination_tags import yuan
+    from coordination.templatetags.coordination_tags import yuan
 
     held = defaultdict(Decimal)
     for task in tasks:

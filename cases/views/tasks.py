@@ -9,9 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alerts.actions import resend_delivery
-from alerts.models import Delivery
-from coordination import audit
+from agencies import roles
+from coordination import audit, hooks
 from coordination.views import ScopedView, redirect_back
 
 from .. import actions, permissions
@@ -27,7 +26,7 @@ DONE_AT_TYPES = {TaskType.NUMBER_SHUTDOWN, TaskType.URL_BLOCK, TaskType.ACCOUNT_
 
 
 def is_agency_user(user) -> bool:
-    return bool(user.is_agency_user)
+    return roles.is_agency_user(user)
 
 
 class TaskDetailView(ScopedView):
@@ -47,9 +46,8 @@ class TaskDetailView(ScopedView):
         if task.target_id and user.is_agency_user:
             # The agency reads its target in full: that read is audited.
             audit.record(user=user, action="task.view", obj=task, case_id=task.case_id)
-        deliveries = list(
-            self.scoped(Delivery).filter(task=task).prefetch_related("attempt_log").order_by("created_at")
-        )
+        # Other apps' cards (alerts: the task's deliveries and their re-send buttons).
+        panels = hooks.panels("task_page_panels", self, task)
         acts = permissions.can_act_for_agency(user, task)
         pending = task.state == TaskState.PENDING_APPROVAL
         needs_supervisor = actions.task_type_config(task.type).needs_supervisor if pending else False
@@ -58,7 +56,7 @@ class TaskDetailView(ScopedView):
             "cases/task_detail.html",
             {
                 "task": task,
-                "deliveries": deliveries,
+                "panels": panels,
                 "can_act": acts and task.state in AWAITING_AGENCY_STATES,
                 "can_accept": acts and task.state in (TaskState.APPROVED, TaskState.DISPATCHED),
                 "money_task": task.type in MONEY_TASK_TYPES,
@@ -66,7 +64,6 @@ class TaskDetailView(ScopedView):
                 "result_form": result_form,
                 "onward": onward,
                 "reject_form": reject_form or RejectForm(),
-                "can_resend": permissions.can_resend(user),
                 "can_approve": pending and permissions.can_approve(user, task, needs_supervisor),
                 "can_withdraw": task.state in OPEN_TASK_STATES and permissions.can_cancel(user),
                 "nav": "inbox" if user.is_agency_user else "cases",
@@ -133,7 +130,7 @@ class TaskDetailView(ScopedView):
 
 
 class TaskActionView(ScopedView):
-    """One-button task actions: accept, reject, approve, return (cancel), re-send."""
+    """One-button task actions: accept, reject, approve, return (cancel), and other apps' (re-send)."""
 
     def post(self, request, pk, what):
         task = self.get_scoped(self.scoped(Task).select_related("case", "agency"), pk=pk)
@@ -171,11 +168,9 @@ class TaskActionView(ScopedView):
                 reason=request.POST.get("reason", ""),
                 success=_("Task returned."),
             )
-        elif what == "resend":
-            if not permissions.can_resend(user):
-                raise PermissionDenied
-            delivery = self.get_scoped(Delivery, "change", pk=request.POST.get("delivery"), task=task)
-            self.run_action(resend_delivery, delivery, acting_user=user, success=_("Delivery re-sent."))
+        elif handlers := hooks.get_hooks(f"task_action.{what}"):
+            # Other apps' buttons (alerts: re-send a delivery).
+            handlers[0](self, task)
         else:
             raise PermissionDenied
         return redirect_back(request, reverse("task-detail", args=[task.pk]))
@@ -220,7 +215,7 @@ class ApprovalQueueView(ScopedView):
     """Pending tasks, oldest first; approve or return one or many."""
 
     def allowed(self, user):
-        return user.is_superuser or user.role == "supervisor"
+        return roles.can(user, "approves_supervisor_types")
 
     def get(self, request):
         tasks = list(

@@ -122,8 +122,9 @@ name in the `api` namespace.
   applied in one base viewset (`coordination/viewsets.py`). An object outside that scope
   answers **404 with the same body as a missing id**: an agency cannot probe for the centre's
   cases or another agency's tasks.
-- What a caller may **do** to an object it sees is decided by the role predicates of
-  `cases/permissions.py`, enforced by the action functions: **403**. An object a caller may
+- What a caller may **do** to an object it sees is decided by its role's policy
+  (`agencies/roles.py`, the table at the end of this page), read by the predicates of
+  `cases/permissions.py` and enforced by the action functions: **403**. An object a caller may
   read but not change (an auditor, or a liaison on an approval) answers 403 to a write, not 404.
 - A forbidden state transition answers **409** with the current `state`; bad input **400**
   with `detail` and the offending fields; too many writes **429** with `Retry-After`.
@@ -156,8 +157,22 @@ name in the `api` namespace.
 """
 
 
+POLICY_HEAD = """
+## The role policy
+Rendered from `agencies/roles.py`, the one place that says what each role may see and do;
+every check reads it (`visible_to` through `user.policy`, `cases/permissions.py`, masking,
+the pages and their menu). `administrator` is a superuser (joined with its role's policy
+should it have one); `anonymous` is anyone not signed in, inactive, or without a role.
+A capability says whether a role may do a kind of thing at all; which rows it reaches is
+the model's `visible_to` (an agency's own tasks, a case shared with a named person).
+
+"""
+
+
 def render() -> str:
-    return DOC_HEAD + MATRIX.lstrip("\n")
+    from agencies.roles import policy_table
+
+    return DOC_HEAD + MATRIX.lstrip("\n") + POLICY_HEAD + policy_table()
 
 
 if __name__ == "__main__":

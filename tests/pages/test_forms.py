@@ -268,9 +268,9 @@ def test_task_page_lets_centre_approve_or_return(client, analyst, supervisor):
 
 
 def test_audit_keyset_pages_do_not_overlap(client, case, auditor, monkeypatch):
-    from agencies import views as agency_views
+    from coordination import views as audit_views
 
-    monkeypatch.setattr(agency_views, "AUDIT_PAGE", 3)
+    monkeypatch.setattr(audit_views, "AUDIT_PAGE", 3)
     client.force_login(auditor)
     first = client.get(reverse("audit"), {"case": case.reference})
     second = client.get(reverse("audit") + first.context["next_url"])

@@ -1,4 +1,8 @@
-"""Template helpers: masking through ``coordination.masking.mask``, money, countdowns, roles."""
+"""Template helpers of every app: masking, money, countdowns, audit labels, panels.
+
+Masking goes through ``coordination.masking.mask``. Role checks read the user's
+policy (``agencies.roles``) directly: ``{% if user.policy.creates_cases %}``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases import permissions
 from coordination.masking import mask
 
 register = template.Library()
@@ -88,12 +91,10 @@ def ref_name(item):
 
 
 @register.simple_tag(takes_context=True)
-def can(context, rule: str, obj=None):
-    """Whether the current user may do ``rule`` (names of ``cases.permissions``)."""
-    user = context["request"].user
-    if rule == "act_for_agency":
-        return permissions.can_act_for_agency(user, obj)
-    return getattr(permissions, f"can_{rule}")(user)
+def panel(context, panel):
+    """A ``coordination.hooks.Panel`` drawn in place: its template with the page's context and its own."""
+    with context.push(**panel.context):
+        return context.template.engine.get_template(panel.template).render(context)
 
 
 ACTION_LABELS = {

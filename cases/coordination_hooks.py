@@ -1,0 +1,31 @@
+"""What cases add to the pages of lower floors (``coordination.hooks``).
+
+``agencies`` draws the manager's page and ``coordination`` the audit trail, and
+neither may import ``cases``: the agency's task performance and the audit page's
+lookup of a case by its reference are registered here.
+"""
+
+from __future__ import annotations
+
+from coordination import hooks
+
+from . import stats
+from .models import Case, Task
+
+
+@hooks.register("agency_page_panels")
+def agency_performance(view, agency) -> hooks.Panel:
+    """The agency's tasks in the window (``?window=``, 90 days by default): counts, response, on time."""
+    since, _window = stats.window(view.request.GET.get("window", "90d"))
+    performance = stats.agency_performance(view.scoped(Task), since, agency_id=agency.pk)
+    return hooks.Panel(
+        template="cases/_agency_performance.html",
+        context={"performance": performance[0] if performance else None, "since": since},
+    )
+
+
+@hooks.register("audit_case_reference")
+def case_by_reference(view, reference: str) -> int | None:
+    """The id of the case ``reference`` (any case) that the audit page's user may see."""
+    case = view.scoped(Case).filter(reference=reference.upper()).only("pk").first()
+    return case.pk if case else None

@@ -1,0 +1,62 @@
+"""Hooks: how a lower floor lets a higher one add to what it draws (Wagtail's ``hooks``).
+
+The floors (``coordination`` ← ``agencies`` ← ``cases`` ← ``alerts``) forbid an
+import upwards. When a page of a lower app shows something that belongs to a
+higher one (the task page's deliveries, the audit page's case references), the
+lower app calls the hooks registered under a name and the higher app registers
+into it from its ``hooks.py`` module, which ``CoordinationConfig.ready`` imports
+for every installed app (as Django's admin does with ``admin.py``).
+
+The hooks of the platform, with what each registered function takes and gives:
+
+- ``agency_page_panels(view, agency) -> Panel | None``: a card of the manager's
+  agency page (cases: the agency's task performance).
+- ``case_page_task_columns(view, case, tasks) -> Panel | None``: a column of the
+  case page's task table (``label``; ``template`` draws one cell with ``t``, the
+  task); the function prepares the tasks it needs in one query (alerts: deliveries).
+- ``task_page_panels(view, task) -> Panel | None``: a card of the task page
+  (alerts: the task's deliveries).
+- ``task_action.<what>(view, task) -> None``: the one-button task action
+  ``<what>`` posted to ``/tasks/<id>/<what>/`` (alerts: ``resend``).
+- ``audit_case_reference(view, reference) -> int | None``: the id of the case
+  with ``reference`` that ``view``'s user may see (the audit page's filter; cases).
+
+A page draws a ``Panel`` with ``{% panel p %}`` (``coordination_tags``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+_hooks: dict[str, list[Callable]] = defaultdict(list)
+
+
+def register(name: str, fn: Callable | None = None):
+    """Register ``fn`` under ``name``; as a decorator, ``@hooks.register(name)``."""
+    if fn is None:
+        return lambda f: register(name, f)
+    if fn not in _hooks[name]:
+        _hooks[name].append(fn)
+    return fn
+
+
+def get_hooks(name: str) -> list[Callable]:
+    """The functions registered under ``name``, in registration order."""
+    return list(_hooks.get(name, ()))
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A part of a page drawn by another app: its template, that template's context, a label."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+
+def panels(name: str, *args) -> list[Panel]:
+    """The panels the hooks under ``name`` give for ``args`` (those that give ``None`` add nothing)."""
+    return [panel for hook in get_hooks(name) if (panel := hook(*args)) is not None]
