@@ -7,15 +7,15 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from cases import stats
 from cases.models import Task
+from coordination.filtersets import AuditRecordFilterSet
 from coordination.models import AuditRecord
+from coordination.pagination import Keyset, page_of
 from coordination.views import ScopedView, csv_cell
 
 from . import actions
@@ -24,6 +24,8 @@ from .forms import EndpointForm, LiaisonForm
 from .models import Agency, User
 
 AUDIT_PAGE = 100
+# Index audit_time_idx; the keyset helper is the API's (``AuditPage``).
+AUDIT_ORDER = Keyset(("-at", "-id"))
 
 
 class MyAgencyView(ScopedView):
@@ -115,62 +117,27 @@ class AuditView(ScopedView):
         return user.is_superuser or user.role == Role.AUDITOR
 
     def filtered(self, request):
-        rows = self.scoped(AuditRecord)
-        get = request.GET
-        if get.get("action"):
-            rows = rows.filter(action=get["action"].strip())
-        if get.get("user"):
-            rows = rows.filter(user_name=get["user"].strip())
-        if get.get("case"):
-            from cases.models import Case
-
-            ref = get["case"].strip()
-            if ref.isdigit():
-                rows = rows.filter(case_id=int(ref))
-            else:
-                case = self.scoped(Case).filter(reference=ref.upper()).only("pk").first()
-                rows = rows.filter(case_id=case.pk if case else -1)
-        if get.get("object_type"):
-            rows = rows.filter(object_type=get["object_type"].strip())
-        for key, op in (("date_from", "gte"), ("date_to", "lte")):
-            value = get.get(key, "").strip()
-            if value:
-                parsed = parse_datetime(
-                    value + ("T00:00:00" if op == "gte" else "T23:59:59") if len(value) == 10 else value
-                )
-                if parsed is not None:
-                    from django.utils import timezone
-
-                    if timezone.is_naive(parsed):
-                        parsed = timezone.make_aware(parsed)
-                    rows = rows.filter(**{f"at__{op}": parsed})
-        return rows.order_by("-at", "-id")
+        filterset = AuditRecordFilterSet(request.GET, queryset=self.scoped(AuditRecord), request=request)
+        return AUDIT_ORDER.order(filterset.qs)
 
     def get(self, request):
         rows = self.filtered(request)
         if request.GET.get("format") == "csv":
             return self.csv(rows)
-        after = request.GET.get("after", "")
-        if "|" in after:
-            raw, _sep, raw_id = after.rpartition("|")
-            at = parse_datetime(raw)
-            if at is not None and raw_id.isdigit():
-                # ``at <= cursor`` lets the scan start at the cursor (see the case list).
-                rows = rows.filter(at__lte=at).filter(Q(at__lt=at) | Q(at=at, id__lt=int(raw_id)))
-        page = list(rows[: AUDIT_PAGE + 1])
-        next_url = ""
-        if len(page) > AUDIT_PAGE:
-            page = page[:AUDIT_PAGE]
-            query = request.GET.copy()
-            query["after"] = f"{page[-1].at.isoformat()}|{page[-1].pk}"
-            next_url = "?" + query.urlencode()
+        page = page_of(request, rows, AUDIT_ORDER, AUDIT_PAGE)
         query = request.GET.copy()
         query.pop("after", None)
         query["format"] = "csv"
         return render(
             request,
             "agencies/audit.html",
-            {"rows": page, "next_url": next_url, "csv_url": "?" + query.urlencode(), "f": request.GET, "nav": "audit"},
+            {
+                "rows": page.rows,
+                "next_url": page.next_url,
+                "csv_url": "?" + query.urlencode(),
+                "f": request.GET,
+                "nav": "audit",
+            },
         )
 
     def csv(self, rows):
