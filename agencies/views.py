@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from cases import stats
 from cases.models import Task
-from coordination.filtersets import AuditRecordFilterSet
+from coordination.filtersets import AuditRecordFilterSet, named_filters
 from coordination.models import AuditRecord
 from coordination.pagination import Keyset, page_of
 from coordination.views import ScopedView, csv_cell
@@ -117,7 +117,8 @@ class AuditView(ScopedView):
         return user.is_superuser or user.role == Role.AUDITOR
 
     def filtered(self, request):
-        filterset = AuditRecordFilterSet(request.GET, queryset=self.scoped(AuditRecord), request=request)
+        data = named_filters(AuditRecordFilterSet, request.GET)
+        filterset = AuditRecordFilterSet(data, queryset=self.scoped(AuditRecord), request=request)
         return AUDIT_ORDER.order(filterset.qs)
 
     def get(self, request):

@@ -27,6 +27,15 @@ def local_midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def named_filters(filterset_class, query):
+    """``query`` when it names one of the FilterSet's filters, else None.
+
+    An unbound FilterSet filters nothing and never builds its form: a page viewed
+    without filters (the commonest view) skips that work, as the API's backend does.
+    """
+    return query if any(name in query for name in filterset_class.base_filters) else None
+
+
 class DayOrInstantField(forms.Field):
     """A whole local day (``2026-11-24``) or an instant (ISO 8601; naive is local time)."""
 
