@@ -75,7 +75,7 @@ class Keyset:
         """The rows of ``queryset`` that come after ``position``; ``InvalidCursor`` if it does not parse."""
         if len(position) != len(self.fields):
             raise InvalidCursor(position)
-        values = [self._parse(queryset.model, name, raw) for name, raw in zip(self.fields, position, strict=True)]
+        values = [self.parse_value(queryset.model, name, raw) for name, raw in zip(self.fields, position, strict=True)]
         op = "lt" if self.descending else "gt"
         # (a, b) < (x, y)  <=>  a < x  OR  (a = x AND b < y), and so on for more columns.
         beyond = Q()
@@ -103,7 +103,8 @@ class Keyset:
         return rows, self.position(rows[-1])
 
     @staticmethod
-    def _parse(model, name: str, raw: str):
+    def parse_value(model, name: str, raw: str):
+        """One column's value from its text in a position; ``InvalidCursor`` when it is not one."""
         try:
             field = model._meta.pk if name == "pk" else model._meta.get_field(name)
             value = field.to_python(raw)
@@ -150,7 +151,7 @@ class CursorPage(BasePagination):
     def _legacy_page(self, keyset, queryset, position, offset):
         """A DRF cursor: strictly beyond the first column's value, then ``offset`` rows skipped."""
         op = "lt" if keyset.descending else "gt"
-        value = keyset._parse(queryset.model, keyset.fields[0], position[0]) if position else None
+        value = keyset.parse_value(queryset.model, keyset.fields[0], position[0]) if position else None
         queryset = keyset.order(queryset)
         if value is not None:
             queryset = queryset.filter(**{f"{keyset.fields[0]}__{op}": value})
