@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from base64 import b64encode
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from .common import load
 
@@ -59,12 +59,15 @@ class CreateTask:
 
 
 def _deep_cursor(conn, depth: int) -> str:
-    """The cursor DRF would hand out for the page starting ``depth`` rows down the case list."""
+    """The cursor the API hands out for the page starting ``depth`` rows down the case list.
+
+    ``coordination.pagination.CursorPage.encode_cursor``: the keyset position (reported_at, id).
+    """
     row = conn.execute(
-        "SELECT reported_at FROM cases_case ORDER BY reported_at DESC, id DESC OFFSET %s LIMIT 1", [depth]
+        "SELECT reported_at, id FROM cases_case ORDER BY reported_at DESC, id DESC OFFSET %s LIMIT 1", [depth]
     ).fetchone()
-    position = str(row[0])
-    return b64encode(urlencode({"p": position}).encode("ascii")).decode("ascii")
+    position = [("p", row[0].isoformat()), ("p", str(row[1]))]
+    return quote(b64encode(urlencode(position).encode("ascii")).decode("ascii"))
 
 
 def run(ctx) -> dict:

@@ -25,7 +25,6 @@ def agency_performance(view, agency) -> hooks.Panel:
 
 
 @hooks.register("audit_case_reference")
-def case_by_reference(view, reference: str) -> int | None:
-    """The id of the case ``reference`` (any case) that the audit page's user may see."""
-    case = view.scoped(Case).filter(reference=reference.upper()).only("pk").first()
-    return case.pk if case else None
+def case_by_reference(user, reference: str) -> int | None:
+    """The id of the case ``reference`` if ``user`` may see it (the audit trail's ``?case=``, page and API)."""
+    return Case.objects.visible_to(user).filter(reference=reference.upper()).values_list("pk", flat=True).first()

@@ -1,5 +1,8 @@
-"""Filters of the case, task and proposal lists (django-filter).
+"""Filters of the case, task and proposal lists (django-filter), for the API and the pages.
 
+One FilterSet per model holds the rules (NetBox style): the API's viewsets use
+them as they are, and a page that offers more than the API (the case list's
+search box and whole local days) subclasses them and reaches the same filters.
 Every filter maps to an indexed column (see the indexes in ``cases/models``),
 so a filtered keyset page stays an index range scan. Choices over other models
 come from ``visible_to``: a filter never reveals a row the caller cannot see.
@@ -7,14 +10,25 @@ come from ``visible_to``: a filter never reveals a row the caller cannot see.
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import Subquery
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from coordination.filtersets import local_midnight
 
 from .choices import CaseStatus, IdentifierKind, ProposalState, TaskState, TaskType
-from .models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Identifier, Task
-from .validators import normalise_identifier
+from .forms import CaseFilterForm
+from .models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Identifier, Task, Victim
+from .validators import normalise_identifier, validate_identifier
+
+REFERENCE_RE = re.compile(r"^CD-\d{4}-\d{1,12}$", re.IGNORECASE)
+# The kinds a search box value is tried as, in this order, before it is taken for a name.
+SEARCH_KINDS = (IdentifierKind.BANK_ACCOUNT, IdentifierKind.PHONE, IdentifierKind.URL)
 
 
 def visible_agencies(request):
@@ -47,7 +61,11 @@ class CaseFilterSet(django_filters.FilterSet):
         method="filter_identifier", max_length=255, help_text=_("An account, phone, URL... named in the case.")
     )
     agency = django_filters.ModelChoiceFilter(
-        queryset=visible_agencies, to_field_name="code", field_name="agencies", help_text=_("A participating agency.")
+        queryset=visible_agencies,
+        to_field_name="code",
+        field_name="agencies",
+        method="filter_agency",
+        help_text=_("A participating agency."),
     )
 
     class Meta:
@@ -57,6 +75,71 @@ class CaseFilterSet(django_filters.FilterSet):
     def filter_identifier(self, queryset, name, value):
         links = CaseIdentifier.objects.filter(identifier__in=_identifier_ids(value)).values("case_id")
         return queryset.filter(pk__in=links)
+
+    def filter_agency(self, queryset, name, value):
+        # A semi-join on the case-agency table's unique (case_id, agency_id) index rather
+        # than a join: the link table has no rule of its own, it only narrows cases that
+        # are already ``visible_to`` the caller.
+        through = Case.agencies.through.objects.filter(agency_id=value.pk).order_by().values("case_id")
+        return queryset.filter(pk__in=Subquery(through))
+
+
+class CaseListFilterSet(CaseFilterSet):
+    """The case list page: the API's case filters, plus a search box and whole local days.
+
+    The page's own form (``CaseFilterForm``: its labels and choices, district and
+    fraud type by id as the page's links have always had them, and the sort)
+    validates the query; the filtering is the API's filters above. As the page
+    always did, a query with an invalid field filters nothing and shows its errors.
+    """
+
+    q = django_filters.CharFilter(method="search")
+    date_from = django_filters.DateFilter(method="filter_from_day")
+    date_to = django_filters.DateFilter(method="filter_to_day")
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            user = getattr(self.request, "user", None)
+            self._form = CaseFilterForm(self.data if self.is_bound else None, user=user)
+        return self._form
+
+    def filter_queryset(self, queryset):
+        if not self.form.is_valid():
+            return queryset
+        for name, value in self.form.cleaned_data.items():
+            if name in self.filters:  # not ``sort``: the order is the page's keyset
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+    def search(self, queryset, name, value):
+        """A reference, else an identifier (the API's ``identifier``), else a victim's exact name."""
+        q = value.strip()
+        if not q:
+            return queryset
+        if REFERENCE_RE.match(q):
+            return self.filters["reference"].filter(queryset, q.upper())
+        if any(_is_identifier(kind, q) for kind in SEARCH_KINDS):
+            return self.filters["identifier"].filter(queryset, q)
+        # No ORDER BY in the subquery (Victim.Meta.ordering): PostgreSQL then walks the
+        # case list's index and probes victims per case instead of hashing every match.
+        names = Victim.objects.visible_to(getattr(self.request, "user", None)).filter(name=q).order_by()
+        return queryset.filter(pk__in=Subquery(names.values("case_id")))
+
+    def filter_from_day(self, queryset, name, value):
+        # Whole local days as a datetime range, so the reported_at indexes apply.
+        return self.filters["reported_after"].filter(queryset, local_midnight(value))
+
+    def filter_to_day(self, queryset, name, value):
+        return self.filters["reported_before"].filter(queryset, local_midnight(value + timedelta(days=1)))
+
+
+def _is_identifier(kind: str, value: str) -> bool:
+    try:
+        validate_identifier(kind, value)
+    except ValidationError:
+        return False
+    return True
 
 
 class TaskFilterSet(django_filters.FilterSet):

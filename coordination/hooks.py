@@ -18,8 +18,9 @@ The hooks of the platform, with what each registered function takes and gives:
   (alerts: the task's deliveries).
 - ``task_action.<what>(view, task) -> None``: the one-button task action
   ``<what>`` posted to ``/tasks/<id>/<what>/`` (alerts: ``resend``).
-- ``audit_case_reference(view, reference) -> int | None``: the id of the case
-  with ``reference`` that ``view``'s user may see (the audit page's filter; cases).
+- ``audit_case_reference(user, reference) -> int | None``: the id of the case
+  with ``reference`` that ``user`` may see (the audit trail's ``?case=`` filter,
+  page and API; cases).
 
 A page draws a ``Panel`` with ``{% panel p %}`` (``coordination_tags``).
 """

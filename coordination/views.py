@@ -16,20 +16,21 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpResponseServerError, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
-from django.utils.dateparse import parse_datetime
 from django.views import View
 
-from coordination import hooks
 from coordination.exceptions import ActionNotAllowed, Conflict, InvalidTransition
+from coordination.filtersets import AuditRecordFilterSet, named_filters
 from coordination.models import AuditRecord
+from coordination.pagination import Keyset, page_of
 
 log = logging.getLogger(__name__)
 
 AUDIT_PAGE = 100
+# Index audit_time_idx; the keyset helper is the API's (``AuditPage``).
+AUDIT_ORDER = Keyset(("-at", "-id"))
 
 
 class ScopedViewMixin(LoginRequiredMixin):
@@ -134,67 +135,35 @@ class AuditView(ScopedView):
 
     A case is named by its id or its reference; the reference is looked up by
     the ``audit_case_reference`` hook (``cases`` registers it: this floor has no
-    case model).
+    case model). Filters are the API's ``AuditRecordFilterSet``.
     """
 
     def allowed(self, user):
         return user.policy.reads_audit
 
     def filtered(self, request):
-        rows = self.scoped(AuditRecord)
-        get = request.GET
-        if get.get("action"):
-            rows = rows.filter(action=get["action"].strip())
-        if get.get("user"):
-            rows = rows.filter(user_name=get["user"].strip())
-        if get.get("case"):
-            ref = get["case"].strip()
-            if ref.isdigit():
-                rows = rows.filter(case_id=int(ref))
-            else:
-                found = [case_id for hook in hooks.get_hooks("audit_case_reference") if (case_id := hook(self, ref))]
-                rows = rows.filter(case_id=found[0] if found else -1)
-        if get.get("object_type"):
-            rows = rows.filter(object_type=get["object_type"].strip())
-        for key, op in (("date_from", "gte"), ("date_to", "lte")):
-            value = get.get(key, "").strip()
-            if value:
-                parsed = parse_datetime(
-                    value + ("T00:00:00" if op == "gte" else "T23:59:59") if len(value) == 10 else value
-                )
-                if parsed is not None:
-                    from django.utils import timezone
-
-                    if timezone.is_naive(parsed):
-                        parsed = timezone.make_aware(parsed)
-                    rows = rows.filter(**{f"at__{op}": parsed})
-        return rows.order_by("-at", "-id")
+        data = named_filters(AuditRecordFilterSet, request.GET)
+        filterset = AuditRecordFilterSet(data, queryset=self.scoped(AuditRecord), request=request)
+        return AUDIT_ORDER.order(filterset.qs)
 
     def get(self, request):
         rows = self.filtered(request)
         if request.GET.get("format") == "csv":
             return self.csv(rows)
-        after = request.GET.get("after", "")
-        if "|" in after:
-            raw, _sep, raw_id = after.rpartition("|")
-            at = parse_datetime(raw)
-            if at is not None and raw_id.isdigit():
-                # ``at <= cursor`` lets the scan start at the cursor (see the case list).
-                rows = rows.filter(at__lte=at).filter(Q(at__lt=at) | Q(at=at, id__lt=int(raw_id)))
-        page = list(rows[: AUDIT_PAGE + 1])
-        next_url = ""
-        if len(page) > AUDIT_PAGE:
-            page = page[:AUDIT_PAGE]
-            query = request.GET.copy()
-            query["after"] = f"{page[-1].at.isoformat()}|{page[-1].pk}"
-            next_url = "?" + query.urlencode()
+        page = page_of(request, rows, AUDIT_ORDER, AUDIT_PAGE)
         query = request.GET.copy()
         query.pop("after", None)
         query["format"] = "csv"
         return render(
             request,
             "coordination/audit.html",
-            {"rows": page, "next_url": next_url, "csv_url": "?" + query.urlencode(), "f": request.GET, "nav": "audit"},
+            {
+                "rows": page.rows,
+                "next_url": page.next_url,
+                "csv_url": "?" + query.urlencode(),
+                "f": request.GET,
+                "nav": "audit",
+            },
         )
 
     def csv(self, rows):

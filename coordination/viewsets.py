@@ -60,11 +60,19 @@ class ScopedMixin(GenericAPIView):
 
 
 class FilterBackend(DjangoFilterBackend):
-    """django-filter, skipped when the request names none of the filters.
+    """django-filter on ``list`` only, skipped when the request names none of the filters.
 
+    A viewset's ``filterset_class`` describes its list: a detail route or an
+    action (``/cases/{id}/file/``, ``/cases/{id}/transfers/``) neither takes the
+    list's filters nor documents them, so actions need no ``filterset_class = None``.
     Building and validating the filter form costs a few milliseconds per request;
     an unfiltered inbox poll (the commonest call) does not need it.
     """
+
+    def get_filterset_class(self, view, queryset=None):
+        if getattr(view, "action", None) != "list":
+            return None
+        return super().get_filterset_class(view, queryset)
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)

@@ -242,7 +242,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         return paginator.get_paginated_response(data)
 
     @extend_schema(responses={200: s.CaseIdentifierSerializer(many=True), **errors(401, 404)})
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"])
     def identifiers(self, request, pk=None):
         """The identifiers named in the case (accounts, phones, URLs...), masked by role."""
         case = self.get_object()
@@ -250,7 +250,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         return self._sub_list(links, s.CaseIdentifierSerializer)
 
     @extend_schema(responses={200: s.TransferSerializer(many=True), **errors(401, 404)})
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"])
     def transfers(self, request, pk=None):
         """The money-flow edges of the case, in time order."""
         case = self.get_object()
@@ -264,7 +264,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
     MAX_FLOW_EDGES = 2000
 
     @extend_schema(responses={200: s.MoneyFlowSerializer, **errors(401, 404)})
-    @action(detail=True, methods=["get"], url_path="money-flow", filterset_class=None, pagination_class=None)
+    @action(detail=True, methods=["get"], url_path="money-flow", pagination_class=None)
     def money_flow(self, request, pk=None):
         """The case's money flow as a graph: accounts as nodes, transfers as edges (for Cytoscape)."""
         case = self.get_object()
@@ -308,7 +308,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         )
 
     @extend_schema(responses={200: s.CaseSerializer(many=True), **errors(401, 404)})
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"])
     def linked(self, request, pk=None):
         """Other cases that share an identifier with this one (串并案), newest first."""
         case = self.get_object()
@@ -318,7 +318,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         return self._sub_list(linked, s.CaseSerializer, CasePage)
 
     @extend_schema(responses={200: s.AuditRecordSerializer(many=True), **errors(401, 403, 404)})
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"])
     def audit(self, request, pk=None):
         """The case's audit trail, newest first: auditors and centre roles."""
         case = self.get_object()
@@ -327,7 +327,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         return self._sub_list(records, s.AuditRecordSerializer, AuditPage)
 
     @extend_schema(responses={200: s.ProposalSerializer(many=True), **errors(401, 404)})
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"])
     def proposals(self, request, pk=None):
         """Follow-up stop-payments proposed from partners' onward transfers."""
         case = self.get_object()
@@ -337,7 +337,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         return self._sub_list(rows, s.ProposalSerializer)
 
     @extend_schema(request=s.FileCaseSerializer, responses={200: s.CaseSerializer, **errors(400, 401, 403, 404, 409)})
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"])
     def file(self, request, pk=None):
         """Record the formal filing (立案): unlocks freezes and account queries."""
         case = self.get_object()
@@ -348,7 +348,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         return Response(s.CaseSerializer(case, context=self.get_serializer_context()).data)
 
     @extend_schema(request=s.CloseCaseSerializer, responses={200: s.CaseSerializer, **errors(400, 401, 403, 404, 409)})
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """Close the case with the amount returned to the victims."""
         case = self.get_object()
@@ -371,7 +371,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         return case, user, body.validated_data["permission"]
 
     @extend_schema(request=s.ShareSerializer, responses={204: None, **errors(400, 401, 403, 404)})
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"])
     def share(self, request, pk=None):
         """Share the case with a named person (supervisor)."""
         case, user, permission = self._share_target(request)
@@ -379,7 +379,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.ShareSerializer, responses={204: None, **errors(400, 401, 403, 404)})
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"])
     def unshare(self, request, pk=None):
         """Revoke a person's share of the case (supervisor)."""
         case, user, permission = self._share_target(request)
@@ -390,7 +390,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         request=s.IssueStopPaymentsSerializer,
         responses={201: s.TaskSerializer(many=True), **errors(400, 401, 403, 404)},
     )
-    @action(detail=True, methods=["post"], url_path="stop-payments", filterset_class=None)
+    @action(detail=True, methods=["post"], url_path="stop-payments")
     def stop_payments(self, request, pk=None):
         """One call: a stop-payment to the holding bank of every receiving account of the case."""
         case = self.get_object()
@@ -404,7 +404,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         request=s.IssueFollowUpsSerializer,
         responses={201: s.TaskSerializer(many=True), **errors(400, 401, 403, 404)},
     )
-    @action(detail=True, methods=["post"], url_path="follow-ups", filterset_class=None)
+    @action(detail=True, methods=["post"], url_path="follow-ups")
     def follow_ups(self, request, pk=None):
         """Issue the proposed follow-up stop-payments (all, or those listed)."""
         case = self.get_object()
@@ -472,7 +472,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         return self._answer(task, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: s.TaskSerializer, **errors(401, 403, 404, 409)})
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Approve (supervisor; analyst for types that need none); a pushable task is dispatched."""
         return self._answer(actions.approve_task(self.get_object(), acting_user=request.user))
@@ -482,7 +482,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         request=s.BulkApproveSerializer,
         responses={200: s.BulkApproveAnswerSerializer, **errors(400, 401, 403)},
     )
-    @action(detail=False, methods=["post"], url_path="approve", filterset_class=None, pagination_class=None)
+    @action(detail=False, methods=["post"], url_path="approve", pagination_class=None)
     def approve_many(self, request):
         """Approve many tasks at once; each stands alone, refusals are listed with their reason."""
         _require(permissions.can_create_task(request.user))
@@ -495,13 +495,13 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         return Response({"approved": [t.pk for t in approved], "refused": {str(k): v for k, v in refused.items()}})
 
     @extend_schema(request=None, responses={200: s.TaskSerializer, **errors(401, 403, 404, 409)})
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         """The assigned agency acknowledges the task."""
         return self._answer(actions.accept_task(self.get_object(), acting_user=request.user))
 
     @extend_schema(request=s.ReasonSerializer, responses={200: s.TaskSerializer, **errors(400, 401, 403, 404, 409)})
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """The assigned agency refuses the task, with a reason."""
         task = self.get_object()
@@ -513,7 +513,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
     @extend_schema(
         request=s.OptionalReasonSerializer, responses={200: s.TaskSerializer, **errors(400, 401, 403, 404, 409)}
     )
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """The centre withdraws the task."""
         task = self.get_object()
@@ -526,7 +526,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
     @extend_schema(
         request=s.ResultSerializer, responses={200: s.ResultAnswerSerializer, **errors(400, 401, 403, 404, 409)}
     )
-    @action(detail=True, methods=["post"], filterset_class=None)
+    @action(detail=True, methods=["post"])
     def result(self, request, pk=None):
         """Report the outcome; the same result twice is 200 and changes nothing, a different one 409."""
         task = self.get_object()
@@ -545,7 +545,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         return Response({"id": task.pk, "state": task.state, "changed": changed})
 
     @extend_schema(responses={200: s.AuditRecordSerializer(many=True), **errors(401, 403, 404)})
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"])
     def events(self, request, pk=None):
         """The task's history from the audit trail: centre roles and auditors."""
         task = self.get_object()

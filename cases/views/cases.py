@@ -2,40 +2,38 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, Subquery
+from django.db.models import Subquery
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from agencies import roles
 from coordination import audit, hooks
 from coordination.masking import mask
 from coordination.models import AuditRecord
+from coordination.pagination import Keyset, page_of
 from coordination.views import ScopedView
 
 from .. import actions, permissions
 from ..choices import HOLDING_STATES, IdentifierKind, ProposalState
-from ..forms import CaseFilterForm, CaseIntakeForm, FileCaseForm, TransferFormSet
+from ..filtersets import CaseListFilterSet
+from ..forms import CaseIntakeForm, FileCaseForm, TransferFormSet
 from ..models import Case, CaseIdentifier, FollowUpProposal, Identifier, Task, Transfer, Victim
 from ..validators import normalise_identifier, validate_amount, validate_identifier, validate_resident_id
 
 PAGE_SIZE = 50
 # Reads of personal data are audited but are not events of the case's timeline.
 READ_ACTIONS = ("case.view", "task.view")
-REFERENCE_RE = re.compile(r"^CD-\d{4}-\d{1,12}$", re.IGNORECASE)
+# The case list's orders, each served by an index (case_reported_idx, case_loss_idx).
 SORTS = {
-    "-reported_at": ("reported_at", True),
-    "reported_at": ("reported_at", False),
-    "-loss_amount": ("loss_amount", True),
+    "-reported_at": Keyset(("-reported_at", "-id")),
+    "reported_at": Keyset(("reported_at", "id")),
+    "-loss_amount": Keyset(("-loss_amount", "-id")),
 }
 
 
@@ -52,122 +50,37 @@ def home(request):
     return redirect(home_page)
 
 
-def local_midnight(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def sees_cases(user) -> bool:
     return roles.can(user, "sees_all_cases")
 
 
 class CaseListView(ScopedView):
-    """Filters on indexed columns, search by exact identifiers, keyset pagination (no OFFSET/COUNT)."""
+    """The API's case filters (``CaseListFilterSet``) and keyset pages (no OFFSET/COUNT)."""
 
     def allowed(self, user):
         return sees_cases(user)
 
     def get(self, request):
-        form = CaseFilterForm(request.GET or None, user=request.user)
         cases = self.scoped(Case).select_related("fraud_type", "district")
-        sort = "-reported_at"
-        if form.is_bound and form.is_valid():
-            data = form.cleaned_data
-            cases = self.filter_cases(cases, data)
-            sort = data.get("sort") or sort
-        field, desc = SORTS[sort]
-        cases = cases.order_by(f"-{field}" if desc else field, "-id" if desc else "id")
-        after = request.GET.get("after", "")
-        cases = self.after(cases, field, desc, after)
-        rows = list(cases[: PAGE_SIZE + 1])
-        more = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
+        filterset = CaseListFilterSet(request.GET or None, queryset=cases, request=request)
+        sort = (filterset.is_valid() and filterset.form.cleaned_data.get("sort")) or "-reported_at"
+        page = page_of(request, filterset.qs, SORTS[sort], PAGE_SIZE)
+        rows = page.rows
         victims = defaultdict(list)
         for victim in self.scoped(Victim).filter(case_id__in=[c.pk for c in rows]).order_by("id"):
             victims[victim.case_id].append(victim)
         for row in rows:
             row.victim_list = victims[row.pk]
-        next_url = ""
-        if more:
-            last = rows[-1]
-            query = request.GET.copy()
-            query["after"] = (
-                f"{getattr(last, field).isoformat() if field == 'reported_at' else last.loss_amount}|{last.pk}"
-            )
-            next_url = "?" + query.urlencode()
-        first_url = ""
-        if after:
-            query = request.GET.copy()
-            query.pop("after", None)
-            first_url = "?" + query.urlencode()
         return render(
             request,
             "cases/case_list.html",
-            {"form": form, "cases": rows, "next_url": next_url, "first_url": first_url, "nav": "cases"},
-        )
-
-    def filter_cases(self, cases, data):
-        if data.get("status"):
-            cases = cases.filter(status=data["status"])
-        if data.get("district"):
-            cases = cases.filter(district=data["district"])
-        if data.get("fraud_type"):
-            cases = cases.filter(fraud_type=data["fraud_type"])
-        if data.get("agency"):
-            # The case-agency link table has no rule of its own: it only narrows cases
-            # that are already ``visible_to`` the user.
-            through = Case.agencies.through.objects.filter(agency_id=data["agency"].pk).order_by().values("case_id")
-            cases = cases.filter(pk__in=Subquery(through))
-        # Whole local days as a datetime range, so the reported_at indexes apply.
-        if data.get("date_from"):
-            cases = cases.filter(reported_at__gte=local_midnight(data["date_from"]))
-        if data.get("date_to"):
-            cases = cases.filter(reported_at__lt=local_midnight(data["date_to"] + timedelta(days=1)))
-        q = (data.get("q") or "").strip()
-        if q:
-            cases = self.search(cases, q)
-        return cases
-
-    def search(self, cases, q):
-        """Exact matches on indexed columns: a reference, an identifier, or a victim's name."""
-        if REFERENCE_RE.match(q):
-            return cases.filter(reference=q.upper())
-        for kind in (IdentifierKind.BANK_ACCOUNT, IdentifierKind.PHONE, IdentifierKind.URL):
-            try:
-                validate_identifier(kind, q)
-            except ValidationError:
-                continue
-            identifier_ids = (
-                self.scoped(Identifier).filter(kind=kind, value=normalise_identifier(kind, q)).order_by().values("pk")
-            )
-            links = (
-                self.scoped(CaseIdentifier)
-                .filter(identifier_id__in=Subquery(identifier_ids))
-                .order_by()
-                .values("case_id")
-            )
-            return cases.filter(pk__in=Subquery(links))
-        # No ORDER BY in the subquery (Victim.Meta.ordering): PostgreSQL then walks the
-        # case list's index and probes victims per case instead of hashing every match.
-        names = self.scoped(Victim).filter(name=q).order_by().values("case_id")
-        return cases.filter(pk__in=Subquery(names))
-
-    @staticmethod
-    def after(cases, field, desc, cursor):
-        if not cursor or "|" not in cursor:
-            return cases
-        raw, _sep, raw_id = cursor.rpartition("|")
-        try:
-            pk = int(raw_id)
-            value = parse_datetime(raw) if field == "reported_at" else Decimal(raw)
-        except (ValueError, ArithmeticError):
-            return cases
-        if value is None:
-            return cases
-        op = "lt" if desc else "gt"
-        # The first, redundant bound is what PostgreSQL can start the index scan at;
-        # without it the OR is a filter and a deep page reads every row above it.
-        return cases.filter(Q(**{f"{field}__{op}e": value})).filter(
-            Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+            {
+                "form": filterset.form,
+                "cases": rows,
+                "next_url": page.next_url,
+                "first_url": page.first_url,
+                "nav": "cases",
+            },
         )
 
 
