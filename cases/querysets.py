@@ -81,11 +81,6 @@ class TaskQuerySet(RestrictedQuerySet):
             return self.filter(agency_id=user.agency_id)
         return self.none()
 
-    def awaiting_agency(self) -> TaskQuerySet:
-        from .choices import AWAITING_AGENCY_STATES
-
-        return self.filter(state__in=AWAITING_AGENCY_STATES)
-
 
 class IdentifierQuerySet(RestrictedQuerySet):
     def visible_to(self, user, action: str = "view") -> IdentifierQuerySet:
