@@ -1,4 +1,4 @@
-"""Signals the cases app sends for work above it (floors: cases never imports alerts).
+"""Signals the cases app sends for work above it (floors: the actions never import alerts).
 
 Django's own ``post_save`` pattern: the alerts app connects its receivers in
 ``AlertsConfig.ready``.

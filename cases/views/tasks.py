@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from alerts.actions import resend_delivery
 from alerts.models import Delivery
 from coordination import audit
+from coordination.choices import AuditAction
 from coordination.views import ScopedView, redirect_back
 
 from .. import actions, permissions
@@ -54,7 +55,7 @@ class TaskDetailView(ScopedView):
         spec = actions.task_type(task.type)
         if task.target_id and user.is_agency_user:
             # The agency reads its target in full: that read is audited.
-            audit.record(user=user, action="task.view", obj=task, case_id=task.case_id)
+            audit.record(user=user, action=AuditAction.TASK_VIEW, obj=task, case_id=task.case_id)
         deliveries = list(
             self.scoped(Delivery).filter(task=task).prefetch_related("attempt_log").order_by("created_at")
         )
