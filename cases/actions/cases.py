@@ -24,7 +24,7 @@ from .. import permissions
 from ..choices import CaseStatus, IdentifierRole, TargetKind, TransferSource
 from ..models import Case, Channel, District, FraudType, Victim
 from ..validators import normalise_identifier, validate_amount, validate_resident_id
-from .common import require
+from .common import change_row, require
 from .identifiers import add_identifier, add_transfer
 
 
@@ -149,19 +149,13 @@ def update_case(case: Case, *, acting_user: User, **changes: Any) -> Case:
         raise ValueError(f"Not editable: {sorted(unknown)}")
     if "loss_amount" in changes:
         validate_amount(changes["loss_amount"])
-    case = Case.objects.select_for_update().get(pk=case.pk)
-    before = snapshot(case, list(changes))
-    for field, value in changes.items():
-        setattr(case, field, value)
-    case.save(update_fields=[*changes, "updated_at"])
-    audit.record(
-        user=acting_user,
-        action=AuditAction.CASE_UPDATE,
-        obj=case,
-        case_id=case.pk,
-        before=before,
-        after=snapshot(case, list(changes)),
-    )
+    fields = list(changes)
+    save = [*fields, "updated_at"]
+    with change_row(
+        case, acting_user=acting_user, action=AuditAction.CASE_UPDATE, save=save, audit_fields=fields
+    ) as case:
+        for field, value in changes.items():
+            setattr(case, field, value)
     return case
 
 
@@ -171,20 +165,14 @@ def file_case(case: Case, *, acting_user: User, filing_number: str) -> Case:
     require(permissions.can_edit_case(acting_user), _("Only the centre files cases."))
     if not filing_number.strip():
         raise ValidationError({"filing_number": _("The filing number is required.")})
-    case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.status != CaseStatus.OPEN:
-        raise Conflict(_("Only an open case can be filed."))
-    before = snapshot(case, ["status", "filing_number"])
-    case.status, case.filing_number = CaseStatus.FILED, filing_number.strip()
-    case.save(update_fields=["status", "filing_number", "updated_at"])
-    audit.record(
-        user=acting_user,
-        action=AuditAction.CASE_FILE,
-        obj=case,
-        case_id=case.pk,
-        before=before,
-        after=snapshot(case, ["status", "filing_number"]),
-    )
+    fields = ["status", "filing_number"]
+    save = [*fields, "updated_at"]
+    with change_row(
+        case, acting_user=acting_user, action=AuditAction.CASE_FILE, save=save, audit_fields=fields
+    ) as case:
+        if case.status != CaseStatus.OPEN:
+            raise Conflict(_("Only an open case can be filed."))
+        case.status, case.filing_number = CaseStatus.FILED, filing_number.strip()
     return case
 
 
@@ -194,20 +182,14 @@ def close_case(case: Case, *, acting_user: User, amount_returned: Decimal = Deci
     require(permissions.can_edit_case(acting_user), _("Only the centre closes cases."))
     if amount_returned < 0:
         raise ValidationError({"amount_returned": _("The amount must not be negative.")})
-    case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.status == CaseStatus.CLOSED:
-        raise Conflict(_("The case is already closed."))
-    before = snapshot(case, ["status", "amount_returned"])
-    case.status, case.amount_returned = CaseStatus.CLOSED, amount_returned
-    case.save(update_fields=["status", "amount_returned", "updated_at"])
-    audit.record(
-        user=acting_user,
-        action=AuditAction.CASE_CLOSE,
-        obj=case,
-        case_id=case.pk,
-        before=before,
-        after=snapshot(case, ["status", "amount_returned"]),
-    )
+    fields = ["status", "amount_returned"]
+    save = [*fields, "updated_at"]
+    with change_row(
+        case, acting_user=acting_user, action=AuditAction.CASE_CLOSE, save=save, audit_fields=fields
+    ) as case:
+        if case.status == CaseStatus.CLOSED:
+            raise Conflict(_("The case is already closed."))
+        case.status, case.amount_returned = CaseStatus.CLOSED, amount_returned
     return case
 
 

@@ -28,9 +28,9 @@ from ..choices import (
     TransferSource,
 )
 from ..models import Case, FollowUpProposal, Task
-from .common import notify, require
+from .common import NoChange, notify, require
 from .identifiers import add_identifier, add_transfer
-from .tasks import NoChange, change_task, live_tasks, task_type
+from .tasks import change_task, live_tasks, task_type
 
 
 def result_digest(status: str, executed_at: str | None, reason: str | None, result: dict) -> str:

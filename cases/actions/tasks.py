@@ -1,13 +1,13 @@
 """Tasks through their states: created, approved, dispatched, accepted or rejected, withdrawn, lapsed.
 
-Every change of an existing task goes through ``change_task``: lock the row,
-snapshot it, change it, save the changed fields, write the audit row.
+Every change of an existing task goes through ``change_task`` (``common.change_row``):
+lock the row, snapshot it, change it, save the changed fields, write the audit row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -29,7 +29,7 @@ from ..choices import CaseStatus, IdentifierRole, TargetKind, TaskEvent, TaskSta
 from ..models import Case, Identifier, Task, TaskTypeConfig
 from ..task_types import TaskTypeSpec
 from ..validators import validate_amount
-from .common import notify, require
+from .common import NoChange, change_row, notify, require
 from .identifiers import add_identifier
 
 # Tasks in these states count against a type's per-target limit (a stop-payment
@@ -70,33 +70,28 @@ def audit_task(user: User | None, action: AuditAction, task: Task, before: dict 
     audit.record(user=user, action=action, obj=task, case_id=task.case_id, before=before, after=task_state(task))
 
 
-class NoChange(Exception):
-    """Raised inside ``change_task`` to leave the task as it was: no save, no audit row."""
-
-
-@contextmanager
 def change_task(
     task: Task, *, acting_user: User | None, action: AuditAction, fields: Sequence[str], agency_acts: bool = False
-) -> Iterator[Task]:
-    """Lock ``task``'s row, snapshot it, let the block change it, save ``fields`` and write the audit row.
+) -> AbstractContextManager[Task]:
+    """``change_row`` for a task: its audit row shows ``AUDIT_FIELDS`` before and after.
 
-    Runs inside the caller's transaction. ``fields`` is read when the block
-    ends, so the block may add to a list it passed. Any other exception than
-    ``NoChange`` propagates, and the transaction undoes the rest. With
-    ``agency_acts``, a task still ``approved`` that its agency acts on (it
+    With ``agency_acts``, a task still ``approved`` that its agency acts on (it
     pulled it before the push was acknowledged) is marked dispatched first.
     """
-    locked = Task.objects.select_for_update().get(pk=task.pk)
-    if agency_acts and locked.state == TaskState.APPROVED:
-        mark_dispatched(locked, acting_user=acting_user)
-        locked.refresh_from_db()
-    before = task_state(locked)
-    try:
-        yield locked
-    except NoChange:
-        return
-    locked.save(update_fields=list(fields))
-    audit_task(acting_user, action, locked, before)
+
+    def dispatched_first(locked: Task) -> None:
+        if locked.state == TaskState.APPROVED:
+            mark_dispatched(locked, acting_user=acting_user)
+            locked.refresh_from_db()
+
+    return change_row(
+        task,
+        acting_user=acting_user,
+        action=action,
+        save=fields,
+        audit_fields=AUDIT_FIELDS,
+        prepare=dispatched_first if agency_acts else None,
+    )
 
 
 @transaction.atomic
