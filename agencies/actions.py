@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from coordination import audit
 from coordination.audit import snapshot
+from coordination.choices import AuditAction
 
 from .choices import CENTRE_AGENCY_CODE, Role
 from .models import Agency, User
@@ -35,7 +36,7 @@ def set_endpoint(agency: Agency, *, url: str, secret: str | None, acting_user: U
     agency.save(update_fields=["endpoint_url", "endpoint_secret", "endpoint_changed_at"])
     audit.record(
         user=acting_user,
-        action="agency.set_endpoint",
+        action=AuditAction.AGENCY_SET_ENDPOINT,
         obj=agency,
         before=before,
         after=snapshot(agency, ["endpoint_url", "endpoint_secret"]),
@@ -52,7 +53,7 @@ def clear_endpoint(agency: Agency, *, acting_user: User | None) -> Agency:
     agency.save(update_fields=["endpoint_url", "endpoint_secret", "endpoint_changed_at"])
     audit.record(
         user=acting_user,
-        action="agency.clear_endpoint",
+        action=AuditAction.AGENCY_CLEAR_ENDPOINT,
         obj=agency,
         before=before,
         after=snapshot(agency, ["endpoint_url", "endpoint_secret"]),
@@ -85,7 +86,7 @@ def create_user(
     user.save()
     audit.record(
         user=acting_user,
-        action="user.create",
+        action=AuditAction.USER_CREATE,
         obj=user,
         after={"username": username, "agency": agency.code, "role": role},
     )
@@ -104,9 +105,13 @@ def ensure_api_user(*, username: str, agency: Agency, role: str, acting_user: Us
         user.agency, user.role = agency, role
         user.save(update_fields=["agency", "role"])
         audit.record(
-            user=acting_user, action="user.update", obj=user, before=before, after={"agency": agency.pk, "role": role}
+            user=acting_user,
+            action=AuditAction.USER_UPDATE,
+            obj=user,
+            before=before,
+            after={"agency": agency.pk, "role": role},
         )
     token, created = Token.objects.get_or_create(user=user)
     if created:
-        audit.record(user=acting_user, action="user.token_created", obj=user, after={"username": username})
+        audit.record(user=acting_user, action=AuditAction.USER_TOKEN_CREATED, obj=user, after={"username": username})
     return user, token.key

@@ -10,8 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import permissions, task_types
+from cases.actions import clear_flag, mark_dispatched
+from cases.choices import TaskEvent
 from cases.models import Task
+from coordination import audit
+from coordination.choices import AuditAction
+from coordination.exceptions import ActionNotAllowed, Conflict
 
+from . import events
 from .choices import DeliveryState
 from .models import Delivery
 
@@ -23,16 +30,16 @@ def delivery_window() -> timedelta:
 
 
 def legal_lapse(task: Task) -> datetime | None:
-    """When a stop-payment's legal basis runs out: 48 hours from its approval.
+    """When the instruction's legal basis runs out: a stop-payment's 48 hours from its approval.
 
     Pushing it later would ask a bank to hold money without authority, so no
-    retry or re-send of a stop-payment delivery goes past this instant.
+    retry or re-send of such a delivery goes past this instant. The type's
+    declaration says whether its lapse bounds delivery (``lapse_bounds_delivery``).
     """
-    from cases.choices import STOP_PAYMENT_HOURS, TaskType
-
-    if task.type != TaskType.EMERGENCY_STOP_PAYMENT:
+    spec = task_types.get(task.type)
+    if not spec.lapse_bounds_delivery:
         return None
-    return (task.approved_at or timezone.now()) + timedelta(hours=STOP_PAYMENT_HOURS)
+    return (task.approved_at or timezone.now()) + spec.holding.lapses_after
 
 
 def give_up_time(task: Task, now: datetime) -> datetime:
@@ -48,14 +55,10 @@ def dispatch_task(task: Task) -> Delivery | None:
     Must run inside the approving transaction: the delivery row commits with
     the approval or not at all; the job is queued only after commit.
     """
-    from cases.actions import mark_dispatched
-
-    from . import events
-
     agency = task.agency
     if not agency.has_endpoint:
         mark_dispatched(task)
-        transaction.on_commit(lambda: events.task_event("task_new", task.pk))
+        transaction.on_commit(lambda: events.task_event(TaskEvent.NEW, task.pk))
         return None
     now = timezone.now()
     # queued_at is set now: if the process dies before publishing, the sweeper
@@ -75,11 +78,6 @@ def enqueue(delivery_id) -> None:
 @transaction.atomic
 def resend_delivery(delivery: Delivery, *, acting_user) -> Delivery:
     """A supervisor re-sends a failed or dead-lettered delivery; the ``Idempotency-Key`` stays."""
-    from cases import permissions
-    from cases.actions import clear_flag
-    from coordination import audit
-    from coordination.exceptions import ActionNotAllowed, Conflict
-
     if not permissions.can_resend(acting_user):
         raise ActionNotAllowed(_("Only a supervisor re-sends deliveries."))
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
@@ -99,7 +97,7 @@ def resend_delivery(delivery: Delivery, *, acting_user) -> Delivery:
         clear_flag(delivery.task, acting_user=acting_user)
     audit.record(
         user=acting_user,
-        action="delivery.resend",
+        action=AuditAction.DELIVERY_RESEND,
         obj=delivery.task,
         case_id=delivery.task.case_id,
         before=before,

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agencies.models import User
+from cases.choices import TaskEvent
 from cases.models import Task
 
 from .choices import NotificationKind
@@ -61,13 +62,13 @@ def centre_people(task: Task, roles=("analyst",)) -> list[User]:
     return list(people.values())
 
 
-def task_event(event: str, task_id: int) -> None:
+def task_event(event: TaskEvent | str, task_id: int) -> None:
     """Notify for ``event`` on task ``task_id`` (runs after the action's commit)."""
     task = Task.objects.select_related("case", "agency").filter(pk=task_id).first()
     if task is None:
         return
     label = f"{task.case.reference} {task.get_type_display()}"
-    if event == "task_new":
+    if event == TaskEvent.NEW:
         _notify(
             agency_people(task.agency_id),
             kind=NotificationKind.NEW_TASK,
@@ -75,7 +76,7 @@ def task_event(event: str, task_id: int) -> None:
             title=_("New task: %(label)s") % {"label": label},
             key=f"new:{task.pk}",
         )
-    elif event == "task_result":
+    elif event == TaskEvent.RESULT:
         _notify(
             centre_people(task),
             kind=NotificationKind.RESULT,
@@ -83,7 +84,7 @@ def task_event(event: str, task_id: int) -> None:
             title=_("Result received: %(label)s") % {"label": label},
             key=f"result:{task.pk}",
         )
-    elif event == "task_rejected":
+    elif event == TaskEvent.REJECTED:
         _notify(
             centre_people(task, ("analyst", "supervisor")),
             kind=NotificationKind.RESULT,
@@ -92,7 +93,7 @@ def task_event(event: str, task_id: int) -> None:
             body=task.reason,
             key=f"rejected:{task.pk}",
         )
-    elif event == "follow_ups":
+    elif event == TaskEvent.FOLLOW_UPS:
         _notify(
             centre_people(task),
             kind=NotificationKind.FOLLOW_UPS,
@@ -100,7 +101,7 @@ def task_event(event: str, task_id: int) -> None:
             title=_("Follow-up stop-payments proposed: %(ref)s") % {"ref": task.case.reference},
             key=f"followups:{task.pk}",
         )
-    elif event == "delivery_failed":
+    elif event == TaskEvent.DELIVERY_FAILED:
         _notify(
             centre_people(task, ("analyst", "supervisor")),
             kind=NotificationKind.DELIVERY_FAILED,

@@ -32,7 +32,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cases.choices import TaskState
+from cases.actions import flag_task, mark_dispatched
+from cases.choices import TaskEvent, TaskState
 
 from .choices import DeliveryState
 from .models import Delivery, DeliveryAttempt, Notification
@@ -175,8 +176,6 @@ def record_outcome(
     claim: Claim, status: int | None, error: str, retry_after: float | None, duration_ms: int
 ) -> tuple[str, float]:
     """Write the attempt and, if the lease is still ours, what the answer table decides."""
-    from cases.actions import flag_task, mark_dispatched
-
     from . import events
 
     wait = 0.0
@@ -197,14 +196,14 @@ def record_outcome(
         elif status in PERMANENT:
             delivery.state, outcome = DeliveryState.FAILED, "failed"
             flag_task(task, reason=f"push refused with HTTP {status}")
-            transaction.on_commit(lambda: events.task_event("delivery_failed", task.pk))
+            transaction.on_commit(lambda: events.task_event(TaskEvent.DELIVERY_FAILED, task.pk))
         else:
             wait = backoff_seconds(delivery.attempts, retry_after)
             next_at = now + timedelta(seconds=wait)
             if now >= delivery.give_up_at:
                 delivery.state, outcome = DeliveryState.DEAD, "dead"
                 flag_task(task, reason=dead_letter_reason(delivery))
-                transaction.on_commit(lambda: events.task_event("delivery_failed", task.pk))
+                transaction.on_commit(lambda: events.task_event(TaskEvent.DELIVERY_FAILED, task.pk))
             else:
                 # One last attempt at the edge of the window rather than none.
                 next_at = min(next_at, delivery.give_up_at)

@@ -20,9 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import User
+from cases import task_types
 from cases.actions import expire_task, mark_overdue
-from cases.choices import AWAITING_AGENCY_STATES, TaskState, TaskType
+from cases.choices import AWAITING_AGENCY_STATES, TaskState
 from cases.models import Task
+from cases.task_types import Watcher
 
 from . import events
 
@@ -31,7 +33,11 @@ log = logging.getLogger(__name__)
 BATCH = 500
 LAPSE_WARNING = timedelta(hours=2)
 RENEWAL_NOTICE = timedelta(days=15)
-TIME_LIMITED = (TaskType.EMERGENCY_STOP_PAYMENT, TaskType.FREEZE)
+
+
+def _types(predicate) -> list[str]:
+    """Codes of the registered types a watcher follows (their declarations say which)."""
+    return task_types.registry.where(predicate)
 
 
 def _batches(queryset, order: str) -> Iterator[list[Task]]:
@@ -86,11 +92,11 @@ def _claim_once(rows, mark: str, notify, now: datetime) -> int:
 
 
 def lapse_warnings(now: datetime | None = None) -> int:
-    """Stop-payments lapsing within two hours: warn the analyst to freeze or re-issue."""
+    """Stop-payments (types with the lapse-warning watcher) lapsing within two hours: freeze or re-issue."""
     now = now or timezone.now()
     rows = Task.objects.filter(
         state=TaskState.COMPLETED,
-        type=TaskType.EMERGENCY_STOP_PAYMENT,
+        type__in=_types(lambda spec: Watcher.LAPSE_WARNING in spec.watchers),
         lapse_warned_at__isnull=True,
         lapses_at__gt=now,
         lapses_at__lte=now + LAPSE_WARNING,
@@ -99,9 +105,10 @@ def lapse_warnings(now: datetime | None = None) -> int:
 
 
 def expire_lapsed(now: datetime | None = None) -> int:
-    """Stop-payments and freezes whose lapse time has passed move to ``expired``."""
+    """Measures that hold money (stop-payments, freezes) whose lapse time has passed move to ``expired``."""
     now = now or timezone.now()
-    rows = Task.objects.filter(state=TaskState.COMPLETED, type__in=TIME_LIMITED, lapses_at__lte=now)
+    time_limited = _types(lambda spec: spec.holding is not None)
+    rows = Task.objects.filter(state=TaskState.COMPLETED, type__in=time_limited, lapses_at__lte=now)
     count = 0
     for batch in _batches(rows, "lapses_at"):
         for task in batch:
@@ -116,11 +123,11 @@ def expire_lapsed(now: datetime | None = None) -> int:
 
 
 def renewal_reminders(now: datetime | None = None) -> int:
-    """Freezes expiring within 15 days: remind the analyst to renew."""
+    """Freezes (types with the renewal watcher) expiring within 15 days: remind the analyst to renew."""
     now = now or timezone.now()
     rows = Task.objects.filter(
         state=TaskState.COMPLETED,
-        type=TaskType.FREEZE,
+        type__in=_types(lambda spec: Watcher.RENEWAL_REMINDER in spec.watchers),
         renewal_reminded_at__isnull=True,
         lapses_at__gt=now,
         lapses_at__lte=now + RENEWAL_NOTICE,

@@ -22,8 +22,9 @@ class DistrictAdmin(ReferenceAdmin):
 
 @admin.register(TaskTypeConfig)
 class TaskTypeConfigAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("code", "name", "deadline_minutes", "needs_supervisor", "needs_legal_document", "needs_filed_case")
-    list_editable = ("deadline_minutes", "needs_supervisor", "needs_legal_document", "needs_filed_case")
+    # Approval, documents and sectors are the type's declaration (cases.task_types), not data.
+    list_display = ("code", "name", "name_en", "deadline_minutes")
+    list_editable = ("deadline_minutes",)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -11,7 +11,13 @@ class CaseStatus(models.TextChoices):
 
 
 class TaskType(models.TextChoices):
-    """Codes fixed by the partner protocol; deadlines and approval live in ``TaskTypeConfig``."""
+    """The codes and names of partner protocol v1's task types.
+
+    Everything else true of a type (who may receive it, who approves it, its
+    result fields, its lapse, its page, the demo partner's answer) is its
+    declaration in ``cases.task_types``; lists of types read that registry, so a
+    type added there needs no member here.
+    """
 
     EMERGENCY_STOP_PAYMENT = "emergency_stop_payment", _("Emergency stop-payment")
     FREEZE = "freeze", _("Freeze")
@@ -22,15 +28,6 @@ class TaskType(models.TextChoices):
     ACCOUNT_BAN = "account_ban", _("Platform account ban")
     VICTIM_WARNING = "victim_warning", _("Victim warning")
     OTHER = "other", _("Other / coordination")
-
-
-# Types whose result holds money at a bank, and feed onward transfers back.
-MONEY_TASK_TYPES = frozenset({TaskType.EMERGENCY_STOP_PAYMENT, TaskType.FREEZE})
-FLOW_TASK_TYPES = frozenset({TaskType.EMERGENCY_STOP_PAYMENT, TaskType.FREEZE, TaskType.ACCOUNT_QUERY})
-# A stop-payment lasts 48 hours in law.
-STOP_PAYMENT_HOURS = 48
-# At most this many stop-payments per account and case (the law allows one renewal).
-MAX_STOP_PAYMENTS_PER_ACCOUNT = 2
 
 
 class TaskState(models.TextChoices):
@@ -114,6 +111,16 @@ class ProposalState(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     ISSUED = "issued", _("Issued")
     DISMISSED = "dismissed", _("Dismissed")
+
+
+class TaskEvent(models.TextChoices):
+    """What a task change announces (``cases.signals.task_event``); the alerts app decides who is told."""
+
+    NEW = "task_new", _("New task")
+    RESULT = "task_result", _("Result received")
+    REJECTED = "task_rejected", _("Task rejected by the agency")
+    FOLLOW_UPS = "follow_ups", _("Follow-ups proposed")
+    DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
 
 
 class DistrictKind(models.TextChoices):

@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency
 from coordination.filtersets import local_midnight
 
-from .choices import CaseStatus, IdentifierKind, ProposalState, TaskState, TaskType
+from . import task_types
+from .choices import CaseStatus, IdentifierKind, ProposalState, TaskState
 from .forms import CaseFilterForm
 from .models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Identifier, Task, Victim
 from .validators import normalise_identifier, validate_identifier
@@ -144,7 +145,7 @@ def _is_identifier(kind: str, value: str) -> bool:
 
 class TaskFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(field_name="state", choices=TaskState.choices, method="filter_status")
-    type = django_filters.ChoiceFilter(choices=TaskType.choices)
+    type = django_filters.ChoiceFilter(choices=task_types.lazy_choices)
     agency = django_filters.ModelChoiceFilter(queryset=visible_agencies, to_field_name="code")
     case = django_filters.ModelChoiceFilter(queryset=visible_cases)
     needs_attention = django_filters.BooleanFilter()

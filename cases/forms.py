@@ -149,7 +149,13 @@ TransferFormSet = formset_factory(
 
 
 class ResultForm(forms.Form):
-    """A liaison's result: stopped or not, amount held, and onward transfers as rows."""
+    """A liaison's result: the outcome, what the task type's page asks for, remarks.
+
+    ``task_type`` (a ``cases.task_types.TaskTypeSpec``) keeps the inputs its
+    ``page`` names; onward transfers are rows of ``OnwardFormSet``.
+    """
+
+    TYPE_FIELDS = ("amount_held", "balance", "outcome")
 
     status = forms.ChoiceField(label=_("Outcome"), choices=ResultStatus.choices, initial=ResultStatus.COMPLETED)
     amount_held = forms.DecimalField(
@@ -174,6 +180,17 @@ class ResultForm(forms.Form):
     reason = forms.CharField(
         label=_("Remarks or reason for failure"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+
+    def __init__(self, *args, task_type, **kwargs):
+        super().__init__(*args, **kwargs)
+        asked = set(task_type.page.fields)
+        for name in self.TYPE_FIELDS:
+            if name not in asked:
+                del self.fields[name]
+
+    def asked(self):
+        """The type's own inputs, bound, in the form's order (the template lays them out)."""
+        return [self[name] for name in self.TYPE_FIELDS if name in self.fields]
 
 
 class OnwardTransferForm(forms.Form):

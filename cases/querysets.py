@@ -64,11 +64,6 @@ class TaskQuerySet(CaseScopedQuerySet):
             return self.filter(agency_id=user.agency_id)
         return self.none()
 
-    def awaiting_agency(self) -> TaskQuerySet:
-        from .choices import AWAITING_AGENCY_STATES
-
-        return self.filter(state__in=AWAITING_AGENCY_STATES)
-
 
 class IdentifierQuerySet(CaseScopedQuerySet):
     def _restrict(self, user, action: str) -> IdentifierQuerySet:

@@ -1,7 +1,16 @@
-"""Validation of partner results, per task type (partner protocol, "Result")."""
+"""Validation of partner results (partner protocol, "Result").
+
+Each task type declares its result fields in ``cases.task_types``, each with
+one of the cleaners below; ``clean_result`` checks a result against them. A
+cleaner takes the value and its error key and returns the canonical form
+(amounts as two-decimal strings, times in ISO 8601), or raises
+``ValidationError`` naming the field.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -10,29 +19,20 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from .choices import FLOW_TASK_TYPES, ResultStatus, TaskType, WarningOutcome
+from .choices import ResultStatus, WarningOutcome
 from .validators import MAX_AMOUNT, normalise_account, validate_bank_account, validate_mobile, validate_resident_id
 
-# The fields each type may report; anything else is refused so typos are seen.
-RESULT_FIELDS: dict[str, set[str]] = {
-    TaskType.EMERGENCY_STOP_PAYMENT: {"amount_held", "balance", "onward_transfers", "lapses_at"},
-    TaskType.FREEZE: {"amount_held", "balance", "onward_transfers", "lapses_at"},
-    TaskType.ACCOUNT_QUERY: {"holder_name", "holder_id_number", "balance", "opened_at", "onward_transfers"},
-    TaskType.NUMBER_SHUTDOWN: {"done_at"},
-    TaskType.URL_BLOCK: {"done_at"},
-    TaskType.ACCOUNT_BAN: {"done_at"},
-    TaskType.NUMBER_TRACE: {"registered_name", "registered_id_number", "location", "related_numbers"},
-    TaskType.VICTIM_WARNING: {"contacted_at", "outcome"},
-    TaskType.OTHER: set(),
-}
-REQUIRED_WHEN_COMPLETED: dict[str, set[str]] = {
-    TaskType.EMERGENCY_STOP_PAYMENT: {"amount_held"},
-    TaskType.FREEZE: {"amount_held"},
-    TaskType.NUMBER_SHUTDOWN: {"done_at"},
-    TaskType.URL_BLOCK: {"done_at"},
-    TaskType.ACCOUNT_BAN: {"done_at"},
-}
 MAX_ONWARD_TRANSFERS = 200
+
+
+@dataclass(frozen=True)
+class ResultField:
+    """One field a partner may report for a task type, and how it is checked."""
+
+    name: str
+    clean: Callable[[Any, str], Any]
+    # Must be present when the task is reported completed.
+    required: bool = False
 
 
 def _money(value: Any, field: str, *, allow_zero: bool = True) -> str:
@@ -62,7 +62,54 @@ def _text(value: Any, field: str, max_length: int = 200) -> str:
     return value
 
 
-def clean_onward_transfers(value: Any) -> list[dict[str, str]]:
+# --- the cleaners a result field may use ---------------------------------------------
+
+
+def money(value: Any, key: str) -> str:
+    """An amount, zero allowed, as a two-decimal string."""
+    return _money(value, key)
+
+
+def moment(value: Any, key: str) -> str:
+    """An instant with a time zone, in ISO 8601."""
+    return _time(value, key).isoformat()
+
+
+def text(value: Any, key: str) -> str:
+    """Free text of at most 200 characters."""
+    return _text(value, key)
+
+
+def resident_id(value: Any, key: str) -> str:
+    """A resident ID number (checksum verified), upper case."""
+    try:
+        validate_resident_id(value if isinstance(value, str) else "")
+    except ValidationError as exc:
+        raise ValidationError({key: exc.messages}) from None
+    return value.upper()
+
+
+def mobile_numbers(value: Any, key: str) -> list[str]:
+    """A list of at most 100 mainland mobile numbers."""
+    if not isinstance(value, list) or len(value) > 100:
+        raise ValidationError({key: _("Send a list of at most 100 numbers.")})
+    for number in value:
+        try:
+            validate_mobile(number if isinstance(number, str) else "")
+        except ValidationError as exc:
+            raise ValidationError({key: exc.messages}) from None
+    return list(value)
+
+
+def warning_outcome(value: Any, key: str) -> str:
+    """How a victim warning went: one of ``WarningOutcome``."""
+    if value not in WarningOutcome.values:
+        raise ValidationError({key: _("One of reached, unreachable, already_lost.")})
+    return value
+
+
+def onward_transfers(value: Any, key: str = "onward_transfers") -> list[dict[str, str]]:
+    """Transfers out of the target account; errors are keyed ``onward_transfers.<n>.<field>``."""
     if not isinstance(value, list) or len(value) > MAX_ONWARD_TRANSFERS:
         raise ValidationError({"onward_transfers": _("Send a list of at most 200 transfers.")})
     cleaned = []
@@ -86,55 +133,27 @@ def clean_onward_transfers(value: Any) -> list[dict[str, str]]:
     return cleaned
 
 
-def clean_result(task_type: str, status: str, result: Any) -> dict[str, Any]:
-    """The result in canonical form (amounts as two-decimal strings, times ISO), or errors."""
+def clean_result(fields: Sequence[ResultField], status: str, result: Any) -> dict[str, Any]:
+    """``result`` in canonical form against a type's ``fields``, or errors; unknown fields are refused."""
     if status not in ResultStatus.values:
         raise ValidationError({"status": _("Status is completed or failed.")})
     if result is None:
         result = {}
     if not isinstance(result, dict):
         raise ValidationError({"result": _("The result is an object.")})
-    allowed = RESULT_FIELDS[task_type]
-    unknown = sorted(set(result) - allowed)
+    declared = {f.name: f for f in fields}
+    # Anything a type does not declare is refused, so typos are seen.
+    unknown = sorted(set(result) - set(declared))
     if unknown:
         raise ValidationError({"result": _("Unknown fields for this task type: %(f)s.") % {"f": ", ".join(unknown)}})
     if status == ResultStatus.COMPLETED:
-        missing = sorted(f for f in REQUIRED_WHEN_COMPLETED.get(task_type, ()) if result.get(f) in (None, ""))
+        missing = sorted(f.name for f in fields if f.required and result.get(f.name) in (None, ""))
         if missing:
             required = _("This field is required when the task is completed.")
             raise ValidationError({f"result.{f}": required for f in missing})
     cleaned: dict[str, Any] = {}
-    for field, value in result.items():
+    for name, value in result.items():
         if value is None:
             continue
-        key = f"result.{field}"
-        if field in ("amount_held", "balance"):
-            cleaned[field] = _money(value, key)
-        elif field in ("lapses_at", "opened_at", "done_at", "contacted_at"):
-            cleaned[field] = _time(value, key).isoformat()
-        elif field == "onward_transfers":
-            if task_type not in FLOW_TASK_TYPES:
-                raise ValidationError({key: _("Not reported for this task type.")})
-            cleaned[field] = clean_onward_transfers(value)
-        elif field in ("holder_id_number", "registered_id_number"):
-            try:
-                validate_resident_id(value if isinstance(value, str) else "")
-            except ValidationError as exc:
-                raise ValidationError({key: exc.messages}) from None
-            cleaned[field] = value.upper()
-        elif field == "related_numbers":
-            if not isinstance(value, list) or len(value) > 100:
-                raise ValidationError({key: _("Send a list of at most 100 numbers.")})
-            for number in value:
-                try:
-                    validate_mobile(number if isinstance(number, str) else "")
-                except ValidationError as exc:
-                    raise ValidationError({key: exc.messages}) from None
-            cleaned[field] = list(value)
-        elif field == "outcome":
-            if value not in WarningOutcome.values:
-                raise ValidationError({key: _("One of reached, unreachable, already_lost.")})
-            cleaned[field] = value
-        else:
-            cleaned[field] = _text(value, key)
+        cleaned[name] = declared[name].clean(value, f"result.{name}")
     return cleaned

@@ -1,14 +1,16 @@
-"""Reference data (product brief): fraud types, channels, districts, task types.
+"""Reference data (product brief): fraud types, channels, districts, task types (from their registry).
 
 Idempotent: missing codes are created, edited ones left as the administrator set them.
 """
 
 from __future__ import annotations
 
-from agencies.choices import Sector as S
+from django.utils import translation
+
 from agencies.models import Agency
 from agencies.seed import DISTRICT_BUREAUS, bureau_code
 
+from . import task_types
 from .choices import DistrictKind
 from .models import Channel, District, FraudType, TaskTypeConfig
 
@@ -36,29 +38,6 @@ CHANNELS = [
 _KINDS = {"市": DistrictKind.CITY, "县": DistrictKind.COUNTY, "区": DistrictKind.DISTRICT}
 ZONES = {"gaoxin", "tianfu"}
 
-FINANCE = [S.BANK, S.PAYMENT_INSTITUTION]
-# code, Chinese, English, deadline minutes, supervisor, legal document, filed case, sectors
-TASK_TYPES = [
-    ("emergency_stop_payment", "紧急止付", "Emergency stop-payment", 30, False, False, False, FINANCE),
-    ("freeze", "冻结", "Freeze", 240, True, True, True, FINANCE),
-    ("account_query", "账户查询", "Account query", 240, True, True, True, FINANCE),
-    ("number_shutdown", "号码关停", "Number shutdown", 120, False, False, False, [S.TELECOM_OPERATOR]),
-    ("number_trace", "号码溯源", "Number trace", 1440, True, False, False, [S.TELECOM_OPERATOR]),
-    (
-        "url_block",
-        "网址封堵",
-        "URL / domain block",
-        240,
-        False,
-        False,
-        False,
-        [S.INTERNET_REGULATOR, S.INTERNET_PLATFORM],
-    ),
-    ("account_ban", "平台账号封禁", "Platform account ban", 240, False, False, False, [S.INTERNET_PLATFORM]),
-    ("victim_warning", "预警劝阻", "Victim warning", 30, False, False, False, [S.PUBLIC_SECURITY]),
-    ("other", "其他协作", "Other / coordination", 4320, False, False, False, []),
-]
-
 
 def seed_reference() -> int:
     """Create missing reference rows; returns how many were created."""
@@ -84,17 +63,16 @@ def seed_reference() -> int:
                 "police_agency": bureaus.get(bureau_code(code)),
             },
         )[1]
-    for order, (code, name, name_en, minutes, sup, legal, filed, sectors) in enumerate(TASK_TYPES):
+    # Task types: the administrator's row of each registered type, with its default deadline.
+    for order, spec in enumerate(task_types.registry):
+        with translation.override("en"):
+            name_en = str(spec.label)
         created += TaskTypeConfig.objects.get_or_create(
-            code=code,
+            code=spec.code,
             defaults={
-                "name": name,
+                "name": spec.name_zh,
                 "name_en": name_en,
-                "deadline_minutes": minutes,
-                "needs_supervisor": sup,
-                "needs_legal_document": legal,
-                "needs_filed_case": filed,
-                "sectors": [str(s) for s in sectors],
+                "deadline_minutes": spec.deadline_minutes,
                 "sort_order": order,
             },
         )[1]

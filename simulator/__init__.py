@@ -3,8 +3,10 @@ institution, operator and platform on a demo or test run.
 
 Run it with ``python -m simulator`` (see ``__main__``), or in-process
 with :func:`serve_in_thread`. :func:`sign` and :func:`verify` are the reference
-implementation of the push signature of partner protocol v1. Nothing here
-imports Django: the simulator is a separate process, like a real partner.
+implementation of the push signature of partner protocol v1. The simulator is
+a separate process, like a real partner: it needs no settings or database, and
+reads only the platform's task-type declarations (``cases.task_types``) to know
+how each type is answered.
 """
 
 from .partner import MODES, Simulator

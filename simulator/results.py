@@ -4,6 +4,8 @@ Results follow the "Result" section of partner protocol v1 exactly. Everything
 random is drawn from a generator seeded by the task id, so a test that knows
 the push can predict the result (all but the timestamps, which hang off ``now``).
 Money is :class:`~decimal.Decimal` throughout and leaves as a two-decimal string.
+The shape of each type's answer, and how long a hold lasts, come from the
+type's declaration (``cases.task_types``: plain data, no settings or database).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
+
+from cases.task_types import DemoAnswer, TaskTypeSpec, registry
 
 from .data import BANKS, CHENGDU_DISTRICTS, is_male_id, make_account_number, make_id_number, make_mobile, make_name
 
@@ -31,14 +35,12 @@ __all__ = [
 #: China Standard Time; no daylight saving, so a fixed offset is exact.
 CST = timezone(timedelta(hours=8))
 #: An emergency stop-payment lapses after 48 hours unless a freeze replaces it.
-STOP_PAYMENT_LASTS = timedelta(hours=48)
+STOP_PAYMENT_LASTS = registry.get("emergency_stop_payment").holding.lapses_after
 #: A deposit freeze lasts at most six months before it must be renewed.
-FREEZE_LASTS = timedelta(days=180)
+FREEZE_LASTS = registry.get("freeze").holding.lapses_after
 RESULT_STATUSES = ("completed", "failed")
 
 _CENT = Decimal("0.01")
-_HOLDING_TYPES = ("emergency_stop_payment", "freeze")
-_DONE_TYPES = ("number_shutdown", "url_block", "account_ban")
 _DEFAULT_FAILURE_REASON = "账户已销户，无法执行"
 
 
@@ -126,7 +128,7 @@ def _holder_name(target: Mapping[str, Any], rng: random.Random, male: bool) -> s
     return make_name(rng, male=male)
 
 
-def _holding(push: Mapping[str, Any], agency: str, rng: random.Random, now: datetime) -> dict:
+def _holding(spec: TaskTypeSpec, push: Mapping[str, Any], agency: str, rng: random.Random, now: datetime) -> dict:
     target = push.get("target") or {}
     amount = parse_amount(push.get("amount"))
     cents = int(amount * 100) if amount is not None else rng.randint(5_000, 80_000) * 100
@@ -138,8 +140,7 @@ def _holding(push: Mapping[str, Any], agency: str, rng: random.Random, now: date
         "balance": money(_cents(held)),
         "onward_transfers": _onward_transfers(rng, parts, exclude=exclude, now=now, window=timedelta(minutes=45)),
     }
-    lasts = STOP_PAYMENT_LASTS if push.get("type") == "emergency_stop_payment" else FREEZE_LASTS
-    result["lapses_at"] = _iso(now + lasts)
+    result["lapses_at"] = _iso(now + spec.holding.lapses_after)
     return result
 
 
@@ -199,18 +200,19 @@ def build_result(
     now = (now or datetime.now(CST)).astimezone(CST).replace(microsecond=0)
     if status == "failed":
         return {"status": "failed", "executed_at": _iso(now), "reason": reason or _DEFAULT_FAILURE_REASON, "result": {}}
-    task_type = push.get("type")
+    spec = registry.find(push.get("type"))
+    answer = spec.demo_answer if spec is not None else DemoAnswer.NOTHING
     rng = task_rng(push.get("task_id", push.get("delivery_id")))
     result: dict[str, Any]
-    if task_type in _HOLDING_TYPES:
-        result = _holding(push, agency, rng, now)
-    elif task_type == "account_query":
+    if answer == DemoAnswer.HOLD:
+        result = _holding(spec, push, agency, rng, now)
+    elif answer == DemoAnswer.ACCOUNT_QUERY:
         result = _account_query(push, agency, rng, now)
-    elif task_type in _DONE_TYPES:
+    elif answer == DemoAnswer.DONE:
         result = {"done_at": _iso(now)}
-    elif task_type == "number_trace":
+    elif answer == DemoAnswer.NUMBER_TRACE:
         result = _number_trace(push, agency, rng)
-    elif task_type == "victim_warning":
+    elif answer == DemoAnswer.WARNING:
         result = {"contacted_at": _iso(now), "outcome": "reached"}
     else:
         result = {}

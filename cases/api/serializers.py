@@ -20,7 +20,8 @@ from agencies import roles
 from agencies.models import Agency
 from coordination.masking import mask, sees_full_pii
 
-from ..choices import CaseStatus, IdentifierKind, ResultStatus, TargetKind, TaskType
+from .. import task_types
+from ..choices import CaseStatus, IdentifierKind, ResultStatus, TargetKind
 from ..models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Task, Transfer, Victim
 from ..validators import MAX_AMOUNT, validate_bank_account, validate_identifier, validate_resident_id
 
@@ -157,11 +158,18 @@ class ScopedCaseField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+class TaskTypeField(serializers.ChoiceField):
+    """A registered task type's code; the registry is read per serializer, so a type added later is taken."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=task_types.choices(), **kwargs)
+
+
 class TaskCreateSerializer(serializers.Serializer):
     """The protocol's "Creating a task" body."""
 
     case = ScopedCaseField()
-    type = serializers.ChoiceField(choices=TaskType.choices)
+    type = TaskTypeField()
     agency = ScopedSlugField(Agency)
     target = TargetInputSerializer(required=False, allow_null=True)
     amount = MoneyField(min_value=Decimal("0.01"), required=False, allow_null=True)

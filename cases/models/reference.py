@@ -4,7 +4,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..choices import DistrictKind, TaskType
+from .. import task_types
+from ..choices import DistrictKind
 
 reference_code_validator = RegexValidator(r"^[a-z][a-z0-9_]*$", _("Codes are lower-case snake case."))
 
@@ -57,17 +58,16 @@ class District(ReferenceItem):
 
 
 class TaskTypeConfig(models.Model):
-    """Per task type: who must approve it, what it needs and how long the agency has."""
+    """What an administrator may change of a task type: its names and how long the agency has.
 
-    code = models.CharField(_("code"), max_length=40, unique=True, choices=TaskType.choices)
+    Seeded from the type's declaration (``cases.task_types``), which holds
+    everything else (who may receive and approve it, what it needs).
+    """
+
+    code = models.CharField(_("code"), max_length=40, unique=True, choices=task_types.choices)
     name = models.CharField(_("Chinese name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=150)
     deadline_minutes = models.PositiveIntegerField(_("deadline (minutes)"))
-    needs_supervisor = models.BooleanField(_("needs a supervisor's approval"), default=False)
-    needs_legal_document = models.BooleanField(_("needs a legal document number"), default=False)
-    needs_filed_case = models.BooleanField(_("needs a formally filed case"), default=False)
-    # Sectors the task may be assigned to; empty means any agency.
-    sectors = models.JSONField(_("sectors"), default=list, blank=True)
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:

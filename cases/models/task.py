@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from coordination.exceptions import InvalidTransition
 
-from ..choices import TASK_TRANSITIONS, ProposalState, ResultStatus, TargetKind, TaskState, TaskType
+from .. import task_types
+from ..choices import TASK_TRANSITIONS, ProposalState, ResultStatus, TargetKind, TaskState
 from ..querysets import FollowUpProposalQuerySet, TaskQuerySet
 from .case import MONEY
 
@@ -19,7 +20,8 @@ class Task(models.Model):
     """
 
     case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="tasks")
-    type = models.CharField(_("type"), max_length=32, choices=TaskType.choices)
+    # The registry's codes, read when used: a registered type needs no migration.
+    type = models.CharField(_("type"), max_length=32, choices=task_types.choices)
     agency = models.ForeignKey(
         "agencies.Agency", verbose_name=_("assigned agency"), on_delete=models.PROTECT, related_name="tasks"
     )

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agencies import roles
 from coordination import audit, hooks
+from coordination.choices import AuditAction
 from coordination.views import ScopedView, redirect_back
 
 from .. import actions, permissions
-from ..choices import AWAITING_AGENCY_STATES, MONEY_TASK_TYPES, OPEN_TASK_STATES, ResultStatus, TaskState, TaskType
+from ..choices import AWAITING_AGENCY_STATES, OPEN_TASK_STATES, ResultStatus, TaskState
 from ..forms import OnwardFormSet, RejectForm, ResultForm
 from ..models import Task
 
@@ -22,7 +26,8 @@ from ..models import Task
 # for working, and rendering hundreds of rows with their forms costs more than it helps.
 INBOX_LIMIT = 50
 QUEUE_LIMIT = 50
-DONE_AT_TYPES = {TaskType.NUMBER_SHUTDOWN, TaskType.URL_BLOCK, TaskType.ACCOUNT_BAN}
+# What the page says when a result field the type requires is left empty.
+REQUIRED_ON_PAGE = {"amount_held": gettext_lazy("Enter the amount held (0 if nothing could be held).")}
 
 
 def is_agency_user(user) -> bool:
@@ -39,18 +44,21 @@ class TaskDetailView(ScopedView):
 
     def get(self, request, pk):
         task = self.task(pk)
-        return self.show(task, ResultForm(), OnwardFormSet(prefix="onward", form_kwargs={"user": request.user}))
+        spec = actions.task_type(task.type)
+        return self.show(
+            task, ResultForm(task_type=spec), OnwardFormSet(prefix="onward", form_kwargs={"user": request.user})
+        )
 
     def show(self, task, result_form, onward, status=200, reject_form=None):
         user = self.request.user
+        spec = actions.task_type(task.type)
         if task.target_id and user.is_agency_user:
             # The agency reads its target in full: that read is audited.
-            audit.record(user=user, action="task.view", obj=task, case_id=task.case_id)
+            audit.record(user=user, action=AuditAction.TASK_VIEW, obj=task, case_id=task.case_id)
         # Other apps' cards (alerts: the task's deliveries and their re-send buttons).
         panels = hooks.panels("task_page_panels", self, task)
         acts = permissions.can_act_for_agency(user, task)
         pending = task.state == TaskState.PENDING_APPROVAL
-        needs_supervisor = actions.task_type_config(task.type).needs_supervisor if pending else False
         return render(
             self.request,
             "cases/task_detail.html",
@@ -59,12 +67,12 @@ class TaskDetailView(ScopedView):
                 "panels": panels,
                 "can_act": acts and task.state in AWAITING_AGENCY_STATES,
                 "can_accept": acts and task.state in (TaskState.APPROVED, TaskState.DISPATCHED),
-                "money_task": task.type in MONEY_TASK_TYPES,
-                "warning_task": task.type == TaskType.VICTIM_WARNING,
+                # What the result form asks for is the type's declaration (cases.task_types).
+                "page": spec.page,
                 "result_form": result_form,
                 "onward": onward,
                 "reject_form": reject_form or RejectForm(),
-                "can_approve": pending and permissions.can_approve(user, task, needs_supervisor),
+                "can_approve": pending and permissions.can_approve(user, task, spec.needs_supervisor),
                 "can_withdraw": task.state in OPEN_TASK_STATES and permissions.can_cancel(user),
                 "nav": "inbox" if user.is_agency_user else "cases",
             },
@@ -76,29 +84,31 @@ class TaskDetailView(ScopedView):
         task = self.task(pk)
         if not permissions.can_act_for_agency(request.user, task):
             raise PermissionDenied
-        form = ResultForm(request.POST)
+        spec = actions.task_type(task.type)
+        form = ResultForm(request.POST, task_type=spec)
         onward = OnwardFormSet(request.POST, prefix="onward", form_kwargs={"user": request.user})
         if not (form.is_valid() and onward.is_valid()):
             return self.show(task, form, onward, status=400)
         data = form.cleaned_data
-        now = timezone.now()
+        page = spec.page
         result: dict = {}
         if data["status"] == ResultStatus.COMPLETED:
-            if task.type in MONEY_TASK_TYPES:
-                if data.get("amount_held") is None:
-                    form.add_error("amount_held", _("Enter the amount held (0 if nothing could be held)."))
+            if page.stamp:
+                result[page.stamp] = timezone.now().isoformat()
+            for name in page.on_completion:
+                value = data.get(name)
+                if value in (None, "") and name in spec.required_fields:
+                    form.add_error(
+                        name, REQUIRED_ON_PAGE.get(name, _("This field is required when the task is completed."))
+                    )
                     return self.show(task, form, onward, status=400)
-                result["amount_held"] = f"{data['amount_held']:.2f}"
-            if task.type in DONE_AT_TYPES:
-                result["done_at"] = now.isoformat()
-            if task.type == TaskType.VICTIM_WARNING:
-                result["contacted_at"] = now.isoformat()
-                if data.get("outcome"):
-                    result["outcome"] = data["outcome"]
-        if data.get("balance") is not None and task.type in MONEY_TASK_TYPES:
-            result["balance"] = f"{data['balance']:.2f}"
+                if value not in (None, ""):
+                    result[name] = _page_value(value)
+        for name in page.always:
+            if data.get(name) not in (None, ""):
+                result[name] = _page_value(data[name])
         rows = [f for f in onward.forms if f.has_changed() and not onward._should_delete_form(f)]
-        if rows and task.type in MONEY_TASK_TYPES | {TaskType.ACCOUNT_QUERY}:
+        if rows and page.onward_transfers:
             result["onward_transfers"] = [
                 {
                     "account_number": f.cleaned_data["account_number"],
@@ -129,6 +139,11 @@ class TaskDetailView(ScopedView):
         return redirect("inbox")
 
 
+def _page_value(value):
+    """A form value as the result carries it: amounts as two-decimal strings."""
+    return f"{value:.2f}" if isinstance(value, Decimal) else value
+
+
 class TaskActionView(ScopedView):
     """One-button task actions: accept, reject, approve, return (cancel), and other apps' (re-send)."""
 
@@ -142,7 +157,7 @@ class TaskActionView(ScopedView):
             if not form.is_valid():
                 return TaskDetailView(request=request, kwargs={"pk": pk}).show(
                     task,
-                    ResultForm(),
+                    ResultForm(task_type=actions.task_type(task.type)),
                     OnwardFormSet(prefix="onward", form_kwargs={"user": user}),
                     status=400,
                     reject_form=form,

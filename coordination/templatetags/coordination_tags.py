@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
+from coordination.choices import AuditAction
 from coordination.masking import mask
 
 register = template.Library()
@@ -97,35 +97,10 @@ def panel(context, panel):
         return context.template.engine.get_template(panel.template).render(context)
 
 
-ACTION_LABELS = {
-    "case.create": _("Case recorded"),
-    "case.update": _("Case corrected"),
-    "case.file": _("Case filed"),
-    "case.close": _("Case closed"),
-    "case.share": _("Case shared"),
-    "case.unshare": _("Share withdrawn"),
-    "case.follow_ups_proposed": _("Follow-ups proposed"),
-    "identifier.link": _("Identifier linked"),
-    "transfer.create": _("Transfer recorded"),
-    "task.create": _("Task created"),
-    "task.approve": _("Task approved"),
-    "task.dispatch": _("Task delivered to the agency"),
-    "task.accept": _("Task accepted by the agency"),
-    "task.reject": _("Task rejected by the agency"),
-    "task.result": _("Result reported"),
-    "task.cancel": _("Task withdrawn"),
-    "task.expire": _("Measure lapsed"),
-    "task.flag": _("Flagged for attention"),
-    "task.unflag": _("Flag cleared"),
-    "task.overdue": _("Task overdue"),
-    "delivery.resend": _("Delivery re-sent"),
-}
-
-
 @register.filter
 def action_label(code: str) -> str:
-    """An audit action code in words (the code itself when it has no label)."""
-    return ACTION_LABELS.get(code, code)
+    """An audit action code in words (``coordination.choices.AuditAction``; the code itself otherwise)."""
+    return AuditAction(code).label if code in AuditAction.values else code
 
 
 @register.simple_tag

@@ -15,15 +15,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 FLOORS = {"coordination": 0, "agencies": 1, "cases": 2, "alerts": 3}
 
-# KNOWN OFFENDERS, to be deleted by the integrator when the ``registry`` branch is
-# merged: it replaces these two function-level imports of cases/actions.py with
-# signals (and splits cases/actions.py into a package). Nothing else may be added
-# here; the test also fails if an entry is no longer an offender.
-ALLOWED = {
-    ("cases/actions.py", "alerts.actions"),  # approve_task -> dispatch_task
-    ("cases/actions.py", "alerts"),  # ``from alerts import events``
-}
-
 
 def sources():
     for app in FLOORS:
@@ -76,16 +67,10 @@ def upward_imports():
 
 
 def test_no_app_imports_a_floor_above_it():
-    offenders = [(rel, target, line) for rel, target, line in upward_imports() if (rel, target) not in ALLOWED]
+    offenders = [(rel, target, line) for rel, target, line in upward_imports()]
     assert not offenders, "Imports up a floor (send a signal or register a hook instead):\n" + "\n".join(
         f"  {rel}:{line} imports {target}" for rel, target, line in offenders
     )
-
-
-def test_allow_list_holds_only_live_offenders():
-    live = {(rel, target) for rel, target, _line in upward_imports()}
-    stale = ALLOWED - live
-    assert not stale, f"Delete these entries of ALLOWED, they no longer import up a floor: {sorted(stale)}"
 
 
 def test_the_check_catches_hidden_and_relative_imports():

@@ -1,0 +1,81 @@
+"""Every change to cases, identifiers, transfers and tasks (Zulip's ``zerver/actions``).
+
+Each action is atomic, writes its audit row in the same transaction and
+registers side effects with ``transaction.on_commit`` or a signal
+(``cases.signals``) the alerts app receives. Views, serializers, the admin,
+commands and tests call these; nothing else saves a case or a task.
+
+By subject: ``cases`` (intake, filing, closing, sharing), ``identifiers``
+(identifiers and money-flow edges), ``tasks`` (a task through its states),
+``results`` (a partner's result into the case), ``follow_ups`` (stop-payments
+in one click). ``from cases import actions; actions.create_case(...)`` reads
+them all from here.
+"""
+
+from .cases import (
+    CASE_EDITABLE_FIELDS,
+    IdentifierData,
+    TransferData,
+    VictimData,
+    close_case,
+    create_case,
+    file_case,
+    next_case_reference,
+    share_case,
+    unshare_case,
+    update_case,
+)
+from .follow_ups import issue_follow_ups, issue_stop_payments
+from .identifiers import SUSPECT_ROLES, add_identifier, add_transfer
+from .results import result_digest, submit_result
+from .tasks import (
+    LIVE_STATES,
+    accept_task,
+    approve_task,
+    approve_tasks,
+    cancel_task,
+    clear_flag,
+    create_task,
+    deadline_minutes,
+    expire_task,
+    flag_task,
+    mark_dispatched,
+    mark_overdue,
+    reject_task,
+    task_type,
+)
+
+__all__ = [
+    "CASE_EDITABLE_FIELDS",
+    "LIVE_STATES",
+    "SUSPECT_ROLES",
+    "IdentifierData",
+    "TransferData",
+    "VictimData",
+    "accept_task",
+    "add_identifier",
+    "add_transfer",
+    "approve_task",
+    "approve_tasks",
+    "cancel_task",
+    "clear_flag",
+    "close_case",
+    "create_case",
+    "create_task",
+    "deadline_minutes",
+    "expire_task",
+    "file_case",
+    "flag_task",
+    "issue_follow_ups",
+    "issue_stop_payments",
+    "mark_dispatched",
+    "mark_overdue",
+    "next_case_reference",
+    "reject_task",
+    "result_digest",
+    "share_case",
+    "submit_result",
+    "task_type",
+    "unshare_case",
+    "update_case",
+]

@@ -1,0 +1,222 @@
+"""Cases: intake, corrections, filing, closing and sharing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from agencies.models import Agency, User
+from coordination import audit
+from coordination.audit import snapshot
+from coordination.choices import AuditAction
+from coordination.exceptions import Conflict
+
+from .. import permissions
+from ..choices import CaseStatus, IdentifierRole, TargetKind, TransferSource
+from ..models import Case, Channel, District, FraudType, Victim
+from ..validators import normalise_identifier, validate_amount, validate_resident_id
+from .common import change_row, require
+from .identifiers import add_identifier, add_transfer
+
+
+def next_case_reference(reported_at: datetime) -> str:
+    """``CD-<year>-<serial>`` from a PostgreSQL sequence: unique, gaps allowed."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('case_reference_seq')")
+        (serial,) = cursor.fetchone()
+    return f"CD-{timezone.localtime(reported_at).year}-{serial:06d}"
+
+
+@dataclass(frozen=True)
+class VictimData:
+    name: str
+    id_number: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class TransferData:
+    from_account: str
+    from_bank: Agency | None
+    to_account: str
+    to_bank: Agency | None
+    amount: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True)
+class IdentifierData:
+    kind: str
+    value: str
+    bank: Agency | None = None
+    holder_name: str = ""
+
+
+@transaction.atomic
+def create_case(
+    *,
+    acting_user: User,
+    fraud_type: FraudType,
+    channel: Channel,
+    district: District,
+    reported_at: datetime,
+    loss_amount: Decimal,
+    summary: str = "",
+    occurred_at: datetime | None = None,
+    victims: Sequence[VictimData] = (),
+    transfers: Sequence[TransferData] = (),
+    identifiers: Sequence[IdentifierData] = (),
+) -> Case:
+    """Record a reported case with its victims, transfers and identifiers (golden-hour step 1-2)."""
+    require(permissions.can_create_case(acting_user), _("Only centre analysts record cases."))
+    validate_amount(loss_amount)
+    for victim in victims:
+        if victim.id_number:
+            validate_resident_id(victim.id_number)
+    case = Case.objects.create(
+        reference=next_case_reference(reported_at),
+        fraud_type=fraud_type,
+        channel=channel,
+        district=district,
+        reported_at=reported_at,
+        occurred_at=occurred_at,
+        loss_amount=loss_amount,
+        summary=summary,
+        created_by=acting_user,
+    )
+    Victim.objects.bulk_create(
+        Victim(case=case, name=v.name, id_number=v.id_number.upper(), phone=normalise_identifier("phone", v.phone))
+        for v in victims
+    )
+    audit.record(user=acting_user, action=AuditAction.CASE_CREATE, obj=case, case_id=case.pk, after=snapshot(case))
+    for transfer in transfers:
+        source = add_identifier(
+            case,
+            kind=TargetKind.BANK_ACCOUNT,
+            value=transfer.from_account,
+            bank=transfer.from_bank,
+            role=IdentifierRole.VICTIM_ACCOUNT,
+            acting_user=acting_user,
+        )
+        target = add_identifier(
+            case,
+            kind=TargetKind.BANK_ACCOUNT,
+            value=transfer.to_account,
+            bank=transfer.to_bank,
+            role=IdentifierRole.RECEIVING_ACCOUNT,
+            acting_user=acting_user,
+        )
+        add_transfer(
+            case,
+            from_identifier=source,
+            to_identifier=target,
+            amount=transfer.amount,
+            at=transfer.at,
+            source=TransferSource.VICTIM_REPORT,
+            acting_user=acting_user,
+        )
+    for item in identifiers:
+        add_identifier(
+            case,
+            kind=item.kind,
+            value=item.value,
+            bank=item.bank,
+            holder_name=item.holder_name,
+            role=IdentifierRole.SUSPECT,
+            acting_user=acting_user,
+        )
+    return case
+
+
+CASE_EDITABLE_FIELDS = ("fraud_type", "channel", "district", "reported_at", "occurred_at", "loss_amount", "summary")
+
+
+@transaction.atomic
+def update_case(case: Case, *, acting_user: User, **changes: Any) -> Case:
+    """Correct a case's facts; the audit row keeps the values before and after."""
+    require(permissions.can_edit_case(acting_user), _("Only the centre edits cases."))
+    unknown = set(changes) - set(CASE_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {sorted(unknown)}")
+    if "loss_amount" in changes:
+        validate_amount(changes["loss_amount"])
+    fields = list(changes)
+    save = [*fields, "updated_at"]
+    with change_row(
+        case, acting_user=acting_user, action=AuditAction.CASE_UPDATE, save=save, audit_fields=fields
+    ) as case:
+        for field, value in changes.items():
+            setattr(case, field, value)
+    return case
+
+
+@transaction.atomic
+def file_case(case: Case, *, acting_user: User, filing_number: str) -> Case:
+    """Record the formal filing (立案): it unlocks freezes and account queries."""
+    require(permissions.can_edit_case(acting_user), _("Only the centre files cases."))
+    if not filing_number.strip():
+        raise ValidationError({"filing_number": _("The filing number is required.")})
+    fields = ["status", "filing_number"]
+    save = [*fields, "updated_at"]
+    with change_row(
+        case, acting_user=acting_user, action=AuditAction.CASE_FILE, save=save, audit_fields=fields
+    ) as case:
+        if case.status != CaseStatus.OPEN:
+            raise Conflict(_("Only an open case can be filed."))
+        case.status, case.filing_number = CaseStatus.FILED, filing_number.strip()
+    return case
+
+
+@transaction.atomic
+def close_case(case: Case, *, acting_user: User, amount_returned: Decimal = Decimal("0.00")) -> Case:
+    """Close a case with the amount returned to the victims (closure and review)."""
+    require(permissions.can_edit_case(acting_user), _("Only the centre closes cases."))
+    if amount_returned < 0:
+        raise ValidationError({"amount_returned": _("The amount must not be negative.")})
+    fields = ["status", "amount_returned"]
+    save = [*fields, "updated_at"]
+    with change_row(
+        case, acting_user=acting_user, action=AuditAction.CASE_CLOSE, save=save, audit_fields=fields
+    ) as case:
+        if case.status == CaseStatus.CLOSED:
+            raise Conflict(_("The case is already closed."))
+        case.status, case.amount_returned = CaseStatus.CLOSED, amount_returned
+    return case
+
+
+@transaction.atomic
+def share_case(case: Case, *, user: User, acting_user: User, action: str = "view") -> None:
+    """Share a case with a named person (django-guardian), e.g. a station's investigator."""
+    require(permissions.can_share(acting_user), _("Only a supervisor shares cases."))
+    if action not in ("view", "change"):
+        raise ValueError(action)
+    assign_perm(f"cases.{action}_case", user, case)
+    audit.record(
+        user=acting_user,
+        action=AuditAction.CASE_SHARE,
+        obj=case,
+        case_id=case.pk,
+        after={"user": user.get_username(), "permission": action},
+    )
+
+
+@transaction.atomic
+def unshare_case(case: Case, *, user: User, acting_user: User, action: str = "view") -> None:
+    require(permissions.can_share(acting_user), _("Only a supervisor shares cases."))
+    remove_perm(f"cases.{action}_case", user, case)
+    audit.record(
+        user=acting_user,
+        action=AuditAction.CASE_UNSHARE,
+        obj=case,
+        case_id=case.pk,
+        before={"user": user.get_username(), "permission": action},
+    )

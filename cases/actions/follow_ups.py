@@ -1,0 +1,95 @@
+"""Stop-payments in one click: for every receiving account, and for the next layer a result revealed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from agencies.models import User
+
+from .. import permissions, task_types
+from ..choices import IdentifierRole, ProposalState, TargetKind, TaskType
+from ..models import Case, CaseIdentifier, FollowUpProposal, Task, Transfer
+from .common import require
+from .tasks import approve_if_allowed, create_task, live_tasks
+
+
+@transaction.atomic
+def issue_follow_ups(
+    case: Case, *, acting_user: User, proposal_ids: Sequence[int] | None = None, approve: bool = True
+) -> list[Task]:
+    """Issue proposed next-layer stop-payments in one action (and approve them when allowed)."""
+    proposals = (
+        FollowUpProposal.objects.visible_to(acting_user, "change")
+        .select_for_update()
+        .filter(case=case, state=ProposalState.PROPOSED)
+        .select_related("identifier", "agency", "source_task")
+        .order_by("id")
+    )
+    if proposal_ids is not None:
+        proposals = proposals.filter(pk__in=proposal_ids)
+    tasks = []
+    for proposal in proposals:
+        if live_tasks(case.pk, proposal.identifier_id, TaskType.EMERGENCY_STOP_PAYMENT):
+            proposal.state = ProposalState.DISMISSED
+            proposal.save(update_fields=["state"])
+            continue
+        task = create_task(
+            case,
+            acting_user=acting_user,
+            type=TaskType.EMERGENCY_STOP_PAYMENT,
+            agency=proposal.agency,
+            target_kind=TargetKind.BANK_ACCOUNT,
+            target_value=proposal.identifier.value,
+            amount=proposal.amount,
+            follows=proposal.source_task,
+            note=_("Follow-up of task #%(id)s") % {"id": proposal.source_task_id},
+        )
+        proposal.state, proposal.issued_task = ProposalState.ISSUED, task
+        proposal.save(update_fields=["state", "issued_task"])
+        tasks.append(task)
+    if approve:
+        tasks = [approve_if_allowed(task, acting_user) for task in tasks]
+    return tasks
+
+
+@transaction.atomic
+def issue_stop_payments(case: Case, *, acting_user: User, approve: bool = True) -> list[Task]:
+    """One click: a stop-payment to the holding bank for every receiving account of the case.
+
+    Accounts that already have a live stop-payment, or whose bank is unknown or
+    cannot receive a stop-payment (not a financial institution), are skipped.
+    """
+    require(permissions.can_create_task(acting_user), _("Only the centre creates tasks."))
+    stop = task_types.get(TaskType.EMERGENCY_STOP_PAYMENT)
+    links = (
+        CaseIdentifier.objects.filter(
+            case=case, role=IdentifierRole.RECEIVING_ACCOUNT, identifier__kind=TargetKind.BANK_ACCOUNT
+        )
+        .select_related("identifier__bank")
+        .order_by("id")
+    )
+    amounts = dict(Transfer.objects.filter(case=case).values_list("to_identifier_id").annotate(total=Sum("amount")))
+    tasks = []
+    for link in links:
+        identifier = link.identifier
+        bank = identifier.bank
+        if bank is None or bank.sector not in stop.sectors or live_tasks(case.pk, identifier.pk, stop.code):
+            continue
+        tasks.append(
+            create_task(
+                case,
+                acting_user=acting_user,
+                type=stop.code,
+                agency=bank,
+                target_kind=TargetKind.BANK_ACCOUNT,
+                target_value=identifier.value,
+                amount=amounts.get(identifier.pk),
+            )
+        )
+    if approve:
+        tasks = [approve_if_allowed(task, acting_user) for task in tasks]
+    return tasks

@@ -1,0 +1,148 @@
+"""A partner's result taken into the case: amounts held, lapses, onward transfers, follow-ups."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency, User
+from coordination import audit
+from coordination.choices import AuditAction
+from coordination.exceptions import Conflict
+
+from .. import permissions, task_types
+from ..choices import (
+    IdentifierRole,
+    ResultStatus,
+    TargetKind,
+    TaskEvent,
+    TaskState,
+    TaskType,
+    TransferSource,
+)
+from ..models import Case, FollowUpProposal, Task
+from .common import NoChange, notify, require
+from .identifiers import add_identifier, add_transfer
+from .tasks import change_task, live_tasks, task_type
+
+
+def result_digest(status: str, executed_at: str | None, reason: str | None, result: dict) -> str:
+    canonical = json.dumps(
+        {"status": status, "executed_at": executed_at, "reason": reason or None, "result": result},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@transaction.atomic
+def submit_result(
+    task: Task,
+    *,
+    acting_user: User,
+    status: str,
+    result: dict | None = None,
+    executed_at: datetime | None = None,
+    reason: str | None = None,
+) -> tuple[Task, bool]:
+    """Take a partner's result into the case (golden-hour step 4).
+
+    Returns ``(task, changed)``. The same result twice changes nothing; a
+    different second result raises ``Conflict``. Onward transfers become
+    identifiers and money-flow edges, and each receiving account not yet stopped
+    gets a proposed follow-up stop-payment.
+    """
+    require(permissions.can_act_for_agency(acting_user, task), _("Only the assigned agency reports results."))
+    spec = task_type(task.type)
+    cleaned = spec.clean_result(status, result)
+    executed_iso = executed_at.isoformat() if executed_at else None
+    digest = result_digest(status, executed_iso, reason, cleaned)
+    fields = ["state", "result_status", "result", "result_digest", "executed_at", "finished_at", "reason"]
+    changed = False
+    with change_task(
+        task, acting_user=acting_user, action=AuditAction.TASK_RESULT, fields=fields, agency_acts=True
+    ) as task:
+        if task.result_digest:
+            if task.result_digest == digest:
+                raise NoChange
+            raise Conflict(_("A different result was already recorded for this task."))
+        task.transition_to(TaskState.COMPLETED if status == ResultStatus.COMPLETED else TaskState.FAILED)
+        now = timezone.now()
+        task.result_status, task.result, task.result_digest = status, cleaned, digest
+        task.executed_at, task.finished_at = executed_at or now, now
+        task.reason = (reason or "")[:2000]
+        holding = spec.holding
+        if holding is not None and status == ResultStatus.COMPLETED and "amount_held" in cleaned:
+            task.amount_held = Decimal(cleaned["amount_held"])
+            task.lapses_at = _parse(cleaned.get("lapses_at")) or task.executed_at + holding.lapses_after
+            total = holding.case_total
+            Case.objects.filter(pk=task.case_id).update(**{total: F(total) + task.amount_held})
+            fields += ["amount_held", "lapses_at"]
+        changed = True
+    if not changed:
+        return task, False
+    if spec.feeds_flow and cleaned.get("onward_transfers"):
+        _take_onward_transfers(task, cleaned["onward_transfers"], acting_user)
+    notify(TaskEvent.RESULT, task)
+    return task, True
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _take_onward_transfers(task: Task, transfers: list[dict], acting_user: User) -> None:
+    case = task.case
+    source = task.target
+    follow_up = task_types.get(TaskType.EMERGENCY_STOP_PAYMENT)
+    banks = {a.code: a for a in Agency.objects.filter(code__in={t["bank"] for t in transfers if t["bank"]})}
+    proposed = 0
+    for row in transfers:
+        bank = banks.get(row["bank"])
+        account = add_identifier(
+            case,
+            kind=TargetKind.BANK_ACCOUNT,
+            value=row["account_number"],
+            bank=bank,
+            holder_name=row["holder_name"],
+            role=IdentifierRole.ONWARD_ACCOUNT,
+            acting_user=acting_user,
+        )
+        if source is not None:
+            add_transfer(
+                case,
+                from_identifier=source,
+                to_identifier=account,
+                amount=Decimal(row["amount"]),
+                at=datetime.fromisoformat(row["at"]),
+                source=TransferSource.PARTNER_RESULT,
+                acting_user=acting_user,
+                source_task=task,
+            )
+        # The next layer is stopped by a stop-payment to the bank holding the account.
+        if bank is None or bank.sector not in follow_up.sectors or live_tasks(case.pk, account.pk, follow_up.code):
+            continue
+        _proposal, created = FollowUpProposal.objects.get_or_create(
+            case=case,
+            identifier=account,
+            source_task=task,
+            defaults={"agency": bank, "amount": Decimal(row["amount"])},
+        )
+        proposed += created
+    if proposed:
+        audit.record(
+            user=acting_user,
+            action=AuditAction.CASE_FOLLOW_UPS_PROPOSED,
+            obj=case,
+            case_id=case.pk,
+            after={"source_task": task.pk, "count": proposed},
+        )
+        notify(TaskEvent.FOLLOW_UPS, task)

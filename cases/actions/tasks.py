@@ -1,0 +1,326 @@
+"""Tasks through their states: created, approved, dispatched, accepted or rejected, withdrawn, lapsed.
+
+Every change of an existing task goes through ``change_task`` (``common.change_row``):
+lock the row, snapshot it, change it, save the changed fields, write the audit row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.choices import FINANCIAL_SECTORS
+from agencies.models import Agency, User
+from coordination import audit
+from coordination.audit import snapshot
+from coordination.choices import AuditAction
+from coordination.exceptions import ActionNotAllowed, InvalidTransition
+
+from .. import permissions, signals, task_types
+from ..choices import CaseStatus, IdentifierRole, TargetKind, TaskEvent, TaskState
+from ..models import Case, Identifier, Task, TaskTypeConfig
+from ..task_types import TaskTypeSpec
+from ..validators import validate_amount
+from .common import NoChange, change_row, notify, require
+from .identifiers import add_identifier
+
+# Tasks in these states count against a type's per-target limit (a stop-payment
+# lapsed or refused does not; one completed does, the law allows one renewal).
+LIVE_STATES = frozenset(
+    {TaskState.PENDING_APPROVAL, TaskState.APPROVED, TaskState.DISPATCHED, TaskState.ACCEPTED, TaskState.COMPLETED}
+)
+# What a task's audit row shows before and after.
+AUDIT_FIELDS = ["state", "deadline", "reason", "result_status", "amount_held", "lapses_at", "needs_attention"]
+
+
+def task_type(code: str) -> TaskTypeSpec:
+    """The registered type ``code``, or a validation error on ``type``."""
+    try:
+        return task_types.get(code)
+    except LookupError:
+        raise ValidationError({"type": _("Unknown task type.")}) from None
+
+
+def deadline_minutes(spec: TaskTypeSpec) -> int:
+    """How long the agency has: the administrator's ``TaskTypeConfig``, else the declaration's default."""
+    try:
+        return TaskTypeConfig.objects.values_list("deadline_minutes", flat=True).get(code=spec.code)
+    except TaskTypeConfig.DoesNotExist:
+        return spec.deadline_minutes
+
+
+def live_tasks(case_id: int, identifier_id: int, type: str) -> int:
+    """How many tasks of ``type`` on this target in this case are live (``LIVE_STATES``)."""
+    return Task.objects.filter(case_id=case_id, target_id=identifier_id, type=type, state__in=LIVE_STATES).count()
+
+
+def task_state(task: Task) -> dict:
+    return snapshot(task, AUDIT_FIELDS)
+
+
+def audit_task(user: User | None, action: AuditAction, task: Task, before: dict | None = None) -> None:
+    audit.record(user=user, action=action, obj=task, case_id=task.case_id, before=before, after=task_state(task))
+
+
+def change_task(
+    task: Task, *, acting_user: User | None, action: AuditAction, fields: Sequence[str], agency_acts: bool = False
+) -> AbstractContextManager[Task]:
+    """``change_row`` for a task: its audit row shows ``AUDIT_FIELDS`` before and after.
+
+    With ``agency_acts``, a task still ``approved`` that its agency acts on (it
+    pulled it before the push was acknowledged) is marked dispatched first.
+    """
+
+    def dispatched_first(locked: Task) -> None:
+        if locked.state == TaskState.APPROVED:
+            mark_dispatched(locked, acting_user=acting_user)
+            locked.refresh_from_db()
+
+    return change_row(
+        task,
+        acting_user=acting_user,
+        action=action,
+        save=fields,
+        audit_fields=AUDIT_FIELDS,
+        prepare=dispatched_first if agency_acts else None,
+    )
+
+
+@transaction.atomic
+def create_task(
+    case: Case,
+    *,
+    acting_user: User,
+    type: str,
+    agency: Agency,
+    target_kind: str = TargetKind.NONE,
+    target_value: str = "",
+    target_bank: Agency | None = None,
+    amount: Decimal | None = None,
+    legal_document_number: str = "",
+    note: str = "",
+    follows: Task | None = None,
+) -> Task:
+    """Turn an action the case needs from ``agency`` into a task awaiting approval."""
+    require(permissions.can_create_task(acting_user), _("Only the centre creates tasks."))
+    spec = task_type(type)
+    errors: dict[str, str] = {}
+    if spec.sectors and agency.sector not in spec.sectors:
+        errors["agency"] = _("This task type cannot be assigned to this agency's sector.")
+    if not agency.is_active:
+        errors["agency"] = _("This agency is not active.")
+    if spec.needs_legal_document and not (legal_document_number or "").strip():
+        errors["legal_document_number"] = _("This task type needs a legal document number.")
+    if spec.needs_filed_case and case.status != CaseStatus.FILED:
+        errors["case"] = _("This task type needs a formally filed case.")
+    if case.status == CaseStatus.CLOSED:
+        errors["case"] = _("The case is closed.")
+    if amount is not None:
+        try:
+            validate_amount(amount)
+        except ValidationError as exc:
+            errors["amount"] = exc.messages[0]
+    if (target_kind == TargetKind.NONE) != (not target_value):
+        errors["target"] = _("Give a target value, or the target kind none without a value.")
+    if errors:
+        raise ValidationError(errors)
+    target = None
+    if target_kind != TargetKind.NONE:
+        try:
+            target = add_identifier(
+                case,
+                kind=target_kind,
+                value=target_value,
+                acting_user=acting_user,
+                bank=target_bank
+                or (agency if agency.sector in FINANCIAL_SECTORS and target_kind == TargetKind.BANK_ACCOUNT else None),
+                role=IdentifierRole.RECEIVING_ACCOUNT
+                if target_kind == TargetKind.BANK_ACCOUNT
+                else IdentifierRole.SUSPECT,
+            )
+        except ValidationError as exc:
+            raise ValidationError({"target": exc.messages}) from None
+    limit = spec.target_limit
+    if limit is not None and target is not None:
+        # Serialise concurrent issuers on the identifier row so the limit holds.
+        Identifier.objects.select_for_update().filter(pk=target.pk).first()
+        if live_tasks(case.pk, target.pk, spec.code) >= limit.count:
+            raise ValidationError({"target": str(limit.message)})
+    task = Task.objects.create(
+        case=case,
+        type=spec.code,
+        agency=agency,
+        target_kind=target_kind,
+        target=target,
+        amount=amount,
+        legal_document_number=(legal_document_number or "").strip(),
+        note=note,
+        follows=follows,
+        deadline=timezone.now() + timedelta(minutes=deadline_minutes(spec)),
+        created_by=acting_user,
+    )
+    case.agencies.add(agency)
+    audit_task(acting_user, AuditAction.TASK_CREATE, task)
+    return task
+
+
+@transaction.atomic
+def approve_task(task: Task, *, acting_user: User) -> Task:
+    """Approve a task; the deadline starts now and a pushable task is dispatched.
+
+    ``cases.signals.task_approved`` is sent in this transaction: the alerts app
+    writes the outbox row for an agency with an endpoint (the push job is queued
+    on commit), or leaves the task in the agency's inbox.
+    """
+    fields = ["state", "approved_by", "approved_at", "deadline"]
+    with change_task(task, acting_user=acting_user, action=AuditAction.TASK_APPROVE, fields=fields) as task:
+        spec = task_type(task.type)
+        require(
+            permissions.can_approve(acting_user, task, spec.needs_supervisor),
+            _("This task type needs a supervisor's approval."),
+        )
+        task.transition_to(TaskState.APPROVED)
+        now = timezone.now()
+        task.approved_by, task.approved_at = acting_user, now
+        task.deadline = now + timedelta(minutes=deadline_minutes(spec))
+    signals.task_approved.send(sender=Task, task=task)
+    task.refresh_from_db()
+    return task
+
+
+def approve_tasks(tasks: Iterable[Task], *, acting_user: User) -> tuple[list[Task], dict[int, str]]:
+    """Approve many; each in its own transaction, so one refusal does not undo the rest."""
+    approved, refused = [], {}
+    for task in tasks:
+        try:
+            approved.append(approve_task(task, acting_user=acting_user))
+        except (InvalidTransition, ActionNotAllowed, ValidationError) as exc:
+            refused[task.pk] = str(exc)
+    return approved, refused
+
+
+def approve_if_allowed(task: Task, acting_user: User) -> Task:
+    """Approve ``task`` when ``acting_user`` may (an analyst, a type that needs no supervisor)."""
+    if permissions.can_approve(acting_user, task, task_type(task.type).needs_supervisor):
+        return approve_task(task, acting_user=acting_user)
+    return task
+
+
+@transaction.atomic
+def mark_dispatched(task: Task, *, acting_user: User | None = None, at: datetime | None = None) -> Task:
+    """The agency has the task: its endpoint took the push, or it pulls from its inbox.
+
+    Idempotent: a partner may have answered before the push's answer arrived.
+    """
+    at = at or timezone.now()
+    fields = ["state", "dispatched_at"]
+    with change_task(task, acting_user=acting_user, action=AuditAction.TASK_DISPATCH, fields=fields) as task:
+        if task.state != TaskState.APPROVED:
+            raise NoChange
+        task.transition_to(TaskState.DISPATCHED)
+        task.dispatched_at = at
+    if task.dispatched_at is None and task.state not in (TaskState.PENDING_APPROVAL, TaskState.CANCELLED):
+        # Answered before the push's answer arrived: the time it reached the agency, no state change.
+        task.dispatched_at = at
+        task.save(update_fields=["dispatched_at"])
+    if task_type(task.type).golden_hour and task.dispatched_at is not None:
+        Case.objects.filter(pk=task.case_id, first_stop_delivered_at__isnull=True).update(
+            first_stop_delivered_at=task.dispatched_at
+        )
+    return task
+
+
+@transaction.atomic
+def cancel_task(task: Task, *, acting_user: User, reason: str = "") -> Task:
+    """The centre withdraws a task (a supervisor returning it from the approval queue too)."""
+    require(permissions.can_cancel(acting_user), _("Only the centre cancels tasks."))
+    fields = ["state", "reason", "finished_at"]
+    with change_task(task, acting_user=acting_user, action=AuditAction.TASK_CANCEL, fields=fields) as task:
+        task.transition_to(TaskState.CANCELLED)
+        task.reason, task.finished_at = reason[:2000], timezone.now()
+    return task
+
+
+@transaction.atomic
+def accept_task(task: Task, *, acting_user: User) -> Task:
+    """The assigned agency acknowledges the task."""
+    require(permissions.can_act_for_agency(acting_user, task), _("Only the assigned agency accepts its tasks."))
+    fields = ["state", "accepted_at"]
+    with change_task(
+        task, acting_user=acting_user, action=AuditAction.TASK_ACCEPT, fields=fields, agency_acts=True
+    ) as task:
+        task.transition_to(TaskState.ACCEPTED)
+        task.accepted_at = timezone.now()
+    return task
+
+
+@transaction.atomic
+def reject_task(task: Task, *, acting_user: User, reason: str) -> Task:
+    """The assigned agency refuses the task, with a reason the centre reads."""
+    require(permissions.can_act_for_agency(acting_user, task), _("Only the assigned agency rejects its tasks."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the task is rejected.")})
+    fields = ["state", "reason", "finished_at"]
+    with change_task(
+        task, acting_user=acting_user, action=AuditAction.TASK_REJECT, fields=fields, agency_acts=True
+    ) as task:
+        task.transition_to(TaskState.REJECTED)
+        task.reason, task.finished_at = reason.strip()[:2000], timezone.now()
+    notify(TaskEvent.REJECTED, task)
+    return task
+
+
+@transaction.atomic
+def expire_task(task: Task, *, acting_user: User | None = None) -> Task:
+    """A time-limited measure (stop-payment, freeze) has lapsed."""
+    with change_task(task, acting_user=acting_user, action=AuditAction.TASK_EXPIRE, fields=["state"]) as task:
+        task.transition_to(TaskState.EXPIRED)
+    return task
+
+
+@transaction.atomic
+def flag_task(task: Task, *, reason: str, acting_user: User | None = None) -> Task:
+    """Ask a person to look at a task (a permanent push failure, a dead letter)."""
+    fields = ["needs_attention", "attention_reason"]
+    with change_task(task, acting_user=acting_user, action=AuditAction.TASK_FLAG, fields=fields) as task:
+        task.needs_attention, task.attention_reason = True, reason[:200]
+    return task
+
+
+@transaction.atomic
+def clear_flag(task: Task, *, acting_user: User) -> Task:
+    """A person has looked: the task no longer asks for attention."""
+    require(permissions.can_cancel(acting_user), _("Only the centre clears flags."))
+    fields = ["needs_attention", "attention_reason"]
+    with change_task(task, acting_user=acting_user, action=AuditAction.TASK_UNFLAG, fields=fields) as task:
+        task.needs_attention, task.attention_reason = False, ""
+    return task
+
+
+@transaction.atomic
+def mark_overdue(task: Task) -> bool:
+    """Mark a task overdue once; returns whether this call marked it."""
+    updated = (
+        Task.objects.filter(pk=task.pk, is_overdue=False)
+        .filter(Q(state__in=(TaskState.PENDING_APPROVAL, TaskState.APPROVED, TaskState.DISPATCHED, TaskState.ACCEPTED)))
+        .update(is_overdue=True)
+    )
+    if updated:
+        task.refresh_from_db()
+        audit.record(
+            user=None,
+            action=AuditAction.TASK_OVERDUE,
+            obj=task,
+            case_id=task.case_id,
+            before={"is_overdue": False},
+            after={"is_overdue": True},
+        )
+    return bool(updated)

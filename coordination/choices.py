@@ -1,0 +1,45 @@
+"""The audit trail's vocabulary: every action code an audit row may carry.
+
+The codes are stored in ``AuditRecord.action`` and filtered on by people
+reading the trail, so they never change; the labels say them in words.
+The admin's own rows (``<model>.admin_add``/``admin_change``) are composed
+from the model's name and are not listed.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    # Agencies and people.
+    AGENCY_SET_ENDPOINT = "agency.set_endpoint", _("Endpoint set")
+    AGENCY_CLEAR_ENDPOINT = "agency.clear_endpoint", _("Endpoint removed")
+    USER_CREATE = "user.create", _("User created")
+    USER_UPDATE = "user.update", _("User changed")
+    USER_TOKEN_CREATED = "user.token_created", _("API token created")
+    # Cases.
+    CASE_CREATE = "case.create", _("Case recorded")
+    CASE_UPDATE = "case.update", _("Case corrected")
+    CASE_FILE = "case.file", _("Case filed")
+    CASE_CLOSE = "case.close", _("Case closed")
+    CASE_SHARE = "case.share", _("Case shared")
+    CASE_UNSHARE = "case.unshare", _("Share withdrawn")
+    CASE_VIEW = "case.view", _("Case read")
+    CASE_FOLLOW_UPS_PROPOSED = "case.follow_ups_proposed", _("Follow-ups proposed")
+    IDENTIFIER_LINK = "identifier.link", _("Identifier linked")
+    TRANSFER_CREATE = "transfer.create", _("Transfer recorded")
+    # Tasks.
+    TASK_CREATE = "task.create", _("Task created")
+    TASK_APPROVE = "task.approve", _("Task approved")
+    TASK_DISPATCH = "task.dispatch", _("Task delivered to the agency")
+    TASK_ACCEPT = "task.accept", _("Task accepted by the agency")
+    TASK_REJECT = "task.reject", _("Task rejected by the agency")
+    TASK_RESULT = "task.result", _("Result reported")
+    TASK_CANCEL = "task.cancel", _("Task withdrawn")
+    TASK_EXPIRE = "task.expire", _("Measure lapsed")
+    TASK_FLAG = "task.flag", _("Flagged for attention")
+    TASK_UNFLAG = "task.unflag", _("Flag cleared")
+    TASK_OVERDUE = "task.overdue", _("Task overdue")
+    TASK_VIEW = "task.view", _("Task read")
+    # Deliveries.
+    DELIVERY_RESEND = "delivery.resend", _("Delivery re-sent")
