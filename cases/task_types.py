@@ -42,7 +42,7 @@ class Watcher(StrEnum):
 
 
 class DemoAnswer(StrEnum):
-    """The shape of the demo partner's answer (``alerts.simulator.results``)."""
+    """The shape of the demo partner's answer (``simulator.results``)."""
 
     HOLD = "hold"  # money held, the rest moved on in onward transfers
     ACCOUNT_QUERY = "account_query"  # the holder, the balance and onward transfers

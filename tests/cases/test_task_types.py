@@ -17,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from alerts.simulator import serve_in_thread
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -35,6 +34,7 @@ from cases.models import Case, Task, TaskTypeConfig
 from cases.results import ResultField, moment, text
 from cases.task_types import DemoAnswer, ResultPage, TaskTypeSpec
 from coordination.models import AuditRecord
+from simulator import serve_in_thread
 
 from ..conftest import agency, make_case, make_user
 
