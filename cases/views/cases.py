@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from agencies import roles
 from coordination import audit, hooks
+from coordination.choices import AuditAction
 from coordination.masking import mask
 from coordination.models import AuditRecord
 from coordination.pagination import Keyset, page_of
@@ -204,7 +205,7 @@ class CaseDetailView(ScopedView):
         case = self.get_scoped(self.scoped(Case).select_related("fraud_type", "channel", "district"), pk=pk)
         user = request.user
         # Every read of personal data is in the audit trail.
-        audit.record(user=user, action="case.view", obj=case, case_id=case.pk)
+        audit.record(user=user, action=AuditAction.CASE_VIEW, obj=case, case_id=case.pk)
         victims = list(self.scoped(Victim).filter(case=case))
         links = list(
             self.scoped(CaseIdentifier)
