@@ -29,6 +29,8 @@ MONEY_TASK_TYPES = frozenset({TaskType.EMERGENCY_STOP_PAYMENT, TaskType.FREEZE})
 FLOW_TASK_TYPES = frozenset({TaskType.EMERGENCY_STOP_PAYMENT, TaskType.FREEZE, TaskType.ACCOUNT_QUERY})
 # A stop-payment lasts 48 hours in law.
 STOP_PAYMENT_HOURS = 48
+# A freeze lasts six months in law; the platform counts 180 days (cases.actions.FREEZE_DAYS is the same).
+FREEZE_DAYS = 180
 # At most this many stop-payments per account and case (the law allows one renewal).
 MAX_STOP_PAYMENTS_PER_ACCOUNT = 2
 

@@ -11,6 +11,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from coordination.filters import InstantFilter
 
 from .choices import CaseStatus, IdentifierKind, ProposalState, TaskState, TaskType
 from .models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Identifier, Task
@@ -40,8 +41,8 @@ class CaseFilterSet(django_filters.FilterSet):
     fraud_type = django_filters.ModelChoiceFilter(queryset=FraudType.objects.all(), to_field_name="code")
     district = django_filters.ModelChoiceFilter(queryset=District.objects.all(), to_field_name="code")
     channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), to_field_name="code")
-    reported_after = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte")
-    reported_before = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt")
+    reported_after = InstantFilter(field_name="reported_at", lookup_expr="gte")
+    reported_before = InstantFilter(field_name="reported_at", lookup_expr="lt")
     reference = django_filters.CharFilter(field_name="reference", max_length=20)
     identifier = django_filters.CharFilter(
         method="filter_identifier", max_length=255, help_text=_("An account, phone, URL... named in the case.")
@@ -66,8 +67,8 @@ class TaskFilterSet(django_filters.FilterSet):
     case = django_filters.ModelChoiceFilter(queryset=visible_cases)
     needs_attention = django_filters.BooleanFilter()
     is_overdue = django_filters.BooleanFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = InstantFilter(field_name="created_at", lookup_expr="gte")
+    created_before = InstantFilter(field_name="created_at", lookup_expr="lt")
     reference = django_filters.CharFilter(field_name="case__reference", max_length=20)
     target = django_filters.CharFilter(method="filter_target", max_length=255, help_text=_("The target's value."))
 

@@ -1,17 +1,30 @@
-"""Validation of partner results, per task type (partner protocol, "Result")."""
+"""Validation of partner results, per task type (partner protocol, "Result" and "v1.1 rules on results").
+
+``clean_result`` checks a result's shape and canonicalises it (what the action
+stores and digests); ``clean_task_result`` adds the rules that need the task:
+times between the case's first transfer less 30 days and now, ``lapses_at``
+within the legal limit after ``executed_at``, ``amount_held`` at most the
+amount asked for. The API and the result page call ``clean_task_result`` before
+the action, so a result that breaks them answers 400 naming the field and
+nothing is stored.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.dateparse import parse_datetime
+from django.db.models import Min
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import FLOW_TASK_TYPES, ResultStatus, TaskType, WarningOutcome
-from .validators import MAX_AMOUNT, normalise_account, validate_bank_account, validate_mobile, validate_resident_id
+from coordination.validators import CLOCK_SKEW, EARLIEST, parse_amount, parse_instant
+
+from .choices import FLOW_TASK_TYPES, FREEZE_DAYS, STOP_PAYMENT_HOURS, ResultStatus, TaskType, WarningOutcome
+from .models import Transfer
+from .validators import normalise_account, validate_bank_account, validate_mobile, validate_resident_id
 
 # The fields each type may report; anything else is refused so typos are seen.
 RESULT_FIELDS: dict[str, set[str]] = {
@@ -35,29 +48,34 @@ REQUIRED_WHEN_COMPLETED: dict[str, set[str]] = {
 MAX_ONWARD_TRANSFERS = 200
 
 
+# Results may be dated this long before the case's first transfer (protocol v1.1).
+BEFORE_FIRST_TRANSFER = timedelta(days=30)
+LAPSE_LIMITS = {
+    TaskType.EMERGENCY_STOP_PAYMENT: timedelta(hours=STOP_PAYMENT_HOURS),
+    TaskType.FREEZE: timedelta(days=FREEZE_DAYS),
+}
+# The instants a result may carry, checked against the case and the clock.
+EVENT_TIMES = ("done_at", "contacted_at")
+
+
 def _money(value: Any, field: str, *, allow_zero: bool = True) -> str:
-    if isinstance(value, float | bool) or value is None:
-        raise ValidationError({field: _('Send amounts as strings such as "31000.00".')})
     try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ValidationError({field: _("Enter an amount such as 31000.00.")}) from None
-    if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
-        raise ValidationError({field: _("The amount must not be negative.")})
-    if amount.as_tuple().exponent < -2 or amount > MAX_AMOUNT:
-        raise ValidationError({field: _("The amount has at most two decimals and twelve digits.")})
-    return f"{amount.quantize(Decimal('0.01'))}"
+        amount = parse_amount(value, allow_zero=allow_zero)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
+    return f"{amount}"
 
 
 def _time(value: Any, field: str) -> datetime:
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None or parsed.tzinfo is None:
-        raise ValidationError({field: _("Enter a time in ISO 8601 with a time zone, e.g. 2026-11-24T09:12:00+08:00.")})
-    return parsed
+    try:
+        return parse_instant(value)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
 
 
 def _text(value: Any, field: str, max_length: int = 200) -> str:
-    if not isinstance(value, str) or len(value) > max_length:
+    # PostgreSQL's jsonb cannot hold U+0000: refused here rather than failing on write.
+    if not isinstance(value, str) or len(value) > max_length or "\x00" in value:
         raise ValidationError({field: _("Enter text of at most %(n)d characters.") % {"n": max_length}})
     return value
 
@@ -137,4 +155,54 @@ def clean_result(task_type: str, status: str, result: Any) -> dict[str, Any]:
             cleaned[field] = value
         else:
             cleaned[field] = _text(value, key)
+    return cleaned
+
+
+def _earliest(task) -> datetime:
+    """The earliest time a result of ``task`` may carry: the case's first transfer less 30 days."""
+    first = Transfer.objects.filter(case_id=task.case_id).aggregate(first=Min("at"))["first"]
+    if first is None:
+        first = task.case.occurred_at or task.case.reported_at
+    return max(EARLIEST, first - BEFORE_FIRST_TRANSFER)
+
+
+def clean_task_result(
+    task, *, status: str, result: Any, executed_at: datetime | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """``clean_result`` plus the v1.1 rules that need the task; errors name their fields."""
+    cleaned = clean_result(task.type, status, result)
+    now = now or timezone.now()
+    latest = now + CLOCK_SKEW
+    earliest = _earliest(task)
+    errors: dict[str, list[str]] = {}
+
+    def window(field: str, value: datetime, lo: datetime, hi: datetime) -> None:
+        if value < lo:
+            errors.setdefault(field, []).append(_("This time is before the case's first transfer less 30 days."))
+        elif value > hi:
+            errors.setdefault(field, []).append(_("This time is in the future."))
+
+    executed = executed_at or now
+    if executed_at is not None:
+        window("executed_at", executed_at, earliest, latest)
+    for field in EVENT_TIMES:
+        if field in cleaned:
+            window(f"result.{field}", datetime.fromisoformat(cleaned[field]), earliest, latest)
+    if "opened_at" in cleaned and datetime.fromisoformat(cleaned["opened_at"]) > latest:
+        errors.setdefault("result.opened_at", []).append(_("This time is in the future."))
+    for index, row in enumerate(cleaned.get("onward_transfers", ())):
+        window(f"result.onward_transfers.{index}.at", datetime.fromisoformat(row["at"]), earliest, latest)
+    if "lapses_at" in cleaned:
+        lapses = datetime.fromisoformat(cleaned["lapses_at"])
+        limit = LAPSE_LIMITS.get(task.type)
+        if lapses < executed:
+            errors.setdefault("result.lapses_at", []).append(_("A measure cannot lapse before it was executed."))
+        elif limit is not None and lapses > executed + limit:
+            errors.setdefault("result.lapses_at", []).append(
+                _("A stop-payment lapses within 48 hours of execution, a freeze within six months.")
+            )
+    if "amount_held" in cleaned and task.amount is not None and Decimal(cleaned["amount_held"]) > task.amount:
+        errors.setdefault("result.amount_held", []).append(_("The amount held cannot exceed the amount requested."))
+    if errors:
+        raise ValidationError(errors)
     return cleaned

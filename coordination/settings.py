@@ -186,7 +186,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["coordination.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "coordination.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "writes": env.str("API_WRITE_RATE", default="600/min"),

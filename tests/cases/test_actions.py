@@ -99,14 +99,15 @@ def test_golden_hour(case, analyst, ccb_liaison):
 
 @pytest.mark.django_db
 def test_same_result_twice_changes_nothing_and_different_is_conflict(stop_task, ccb_liaison):
-    actions.submit_result(stop_task, acting_user=ccb_liaison, status="completed", result=result_body())
+    body = result_body()  # once: the same result means the same onward transfer time too
+    actions.submit_result(stop_task, acting_user=ccb_liaison, status="completed", result=body)
     count = AuditRecord.objects.count()
-    task, changed = actions.submit_result(stop_task, acting_user=ccb_liaison, status="completed", result=result_body())
+    task, changed = actions.submit_result(stop_task, acting_user=ccb_liaison, status="completed", result=dict(body))
     assert not changed and AuditRecord.objects.count() == count
     assert Transfer.objects.filter(source="partner_result").count() == 1
     with pytest.raises(Conflict):
         actions.submit_result(
-            stop_task, acting_user=ccb_liaison, status="completed", result={**result_body(), "amount_held": "1.00"}
+            stop_task, acting_user=ccb_liaison, status="completed", result={**body, "amount_held": "1.00"}
         )
     task.refresh_from_db()
     assert task.amount_held == Decimal("31000.00")
