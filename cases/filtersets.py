@@ -11,7 +11,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
-from coordination.filters import InstantFilter
+from coordination.filters import BooleanFilter, InstantFilter
 
 from .choices import CaseStatus, IdentifierKind, ProposalState, TaskState, TaskType
 from .models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Identifier, Task
@@ -65,8 +65,8 @@ class TaskFilterSet(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=TaskType.choices)
     agency = django_filters.ModelChoiceFilter(queryset=visible_agencies, to_field_name="code")
     case = django_filters.ModelChoiceFilter(queryset=visible_cases)
-    needs_attention = django_filters.BooleanFilter()
-    is_overdue = django_filters.BooleanFilter()
+    needs_attention = BooleanFilter()
+    is_overdue = BooleanFilter()
     created_after = InstantFilter(field_name="created_at", lookup_expr="gte")
     created_before = InstantFilter(field_name="created_at", lookup_expr="lt")
     reference = django_filters.CharFilter(field_name="case__reference", max_length=20)

@@ -9,6 +9,7 @@ small offset only to step over rows that share the position value), and no
 
 from __future__ import annotations
 
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -20,6 +21,16 @@ class CursorPage(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "-id"
+
+    def get_page_size(self, request):
+        # Strict like the filters: ``page_size`` is one integer from 1 to 200, or absent.
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
+            return self.page_size
+        text = values[0]
+        if len(values) > 1 or not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= self.max_page_size:
+            raise ValidationError({self.page_size_query_param: [f"An integer from 1 to {self.max_page_size}."]})
+        return int(text)
 
     def get_paginated_response(self, data):
         return Response({"next": self.get_next_link(), "results": data})

@@ -10,10 +10,10 @@ read would only confuse them.
 from __future__ import annotations
 
 from django.http import Http404
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, viewsets
 from rest_framework.generics import GenericAPIView
 
+from .filters import StrictFilterBackend
 from .pagination import CursorPage
 from .throttling import WriteRateThrottle
 
@@ -59,8 +59,8 @@ class ScopedMixin(GenericAPIView):
             return False
 
 
-class FilterBackend(DjangoFilterBackend):
-    """django-filter, skipped when the request names none of the filters.
+class FilterBackend(StrictFilterBackend):
+    """django-filter (strict: ``coordination.filters``), skipped when the request names none of the filters.
 
     Building and validating the filter form costs a few milliseconds per request;
     an unfiltered inbox poll (the commonest call) does not need it.

@@ -71,6 +71,7 @@ class ReferenceField(serializers.SlugRelatedField):
 # --- input -----------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$"})
 class MoneyField(serializers.DecimalField):
     """Yuan as a plain ASCII decimal string ("52000.00"), checked by ``parse_amount``.
 
