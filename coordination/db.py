@@ -11,10 +11,17 @@ admin instead of in SQL.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from psycopg import errors
-from psycopg.types.datetime import TimestamptzBinaryLoader, TimestamptzLoader
+from psycopg.types.datetime import (
+    DateBinaryLoader,
+    DateLoader,
+    TimestampBinaryLoader,
+    TimestampLoader,
+    TimestamptzBinaryLoader,
+    TimestamptzLoader,
+)
 
 # One day inside Python's range: localtime() in any zone (±14 h) stays representable.
 SAFE_MIN = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
@@ -58,6 +65,46 @@ class SafeTimestamptzBinaryLoader(TimestamptzBinaryLoader):
         return _clamp(value.replace(tzinfo=UTC))
 
 
+def _naive_end(before: bool):
+    return (SAFE_MIN if before else SAFE_MAX).replace(tzinfo=None)
+
+
+class SafeTimestampLoader(TimestampLoader):
+    """Times without a zone (``::date`` casts, ``AT TIME ZONE`` in the admin's date drill-down)."""
+
+    def load(self, data):
+        try:
+            return super().load(data)
+        except errors.DataError:
+            text = bytes(data)
+            return _naive_end(text.startswith(b"-") or text.endswith(b"BC"))
+
+
+class SafeTimestampBinaryLoader(TimestampBinaryLoader):
+    def load(self, data):
+        try:
+            return super().load(data)
+        except errors.DataError:
+            return _naive_end(int.from_bytes(bytes(data), "big", signed=True) < 0)
+
+
+class SafeDateLoader(DateLoader):
+    def load(self, data):
+        try:
+            return super().load(data)
+        except errors.DataError:
+            text = bytes(data)
+            return date.min if (text.startswith(b"-") or text.endswith(b"BC")) else date.max
+
+
+class SafeDateBinaryLoader(DateBinaryLoader):
+    def load(self, data):
+        try:
+            return super().load(data)
+        except errors.DataError:
+            return date.min if int.from_bytes(bytes(data), "big", signed=True) < 0 else date.max
+
+
 def install_safe_loaders(sender, connection, **kwargs) -> None:
     """``connection_created`` receiver: replace the timestamptz loaders on each new connection."""
     if connection.vendor != "postgresql" or connection.timezone != UTC:
@@ -65,3 +112,7 @@ def install_safe_loaders(sender, connection, **kwargs) -> None:
     adapters = connection.connection.adapters
     adapters.register_loader("timestamptz", SafeTimestamptzLoader)
     adapters.register_loader("timestamptz", SafeTimestamptzBinaryLoader)
+    adapters.register_loader("timestamp", SafeTimestampLoader)
+    adapters.register_loader("timestamp", SafeTimestampBinaryLoader)
+    adapters.register_loader("date", SafeDateLoader)
+    adapters.register_loader("date", SafeDateBinaryLoader)

@@ -9,9 +9,15 @@ small offset only to step over rows that share the position value), and no
 
 from __future__ import annotations
 
-from rest_framework.exceptions import ValidationError
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+
+from .validators import parse_instant
+
+MAX_BIGINT = 2**63 - 1
 
 
 class CursorPage(CursorPagination):
@@ -31,6 +37,34 @@ class CursorPage(CursorPagination):
         if len(values) > 1 or not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= self.max_page_size:
             raise ValidationError({self.page_size_query_param: [f"An integer from 1 to {self.max_page_size}."]})
         return int(text)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        # A cursor is opaque but forgeable: its position must be a value of the ordering
+        # column, checked before it reaches SQL (``+18:21`` or ``abc`` would fail there: a 500).
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None and not self._position_ok(cursor.position):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+    def _position_ok(self, position: str) -> bool:
+        ordering = self.ordering if isinstance(self.ordering, list | tuple) else (self.ordering,)
+        field = self._model._meta.get_field(ordering[0].lstrip("-"))
+        if "\x00" in position:
+            return False
+        if isinstance(field, models.DateTimeField):
+            # Any year: a stored out-of-range time (read at the representable end) may be a page boundary.
+            try:
+                parse_instant(position, check_range=False)
+            except DjangoValidationError:
+                return False
+            return True
+        if isinstance(field, models.IntegerField | models.AutoField | models.ForeignKey):
+            return position.isascii() and position.isdigit() and int(position) <= MAX_BIGINT
+        return True
 
     def get_paginated_response(self, data):
         return Response({"next": self.get_next_link(), "results": data})

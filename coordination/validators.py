@@ -37,11 +37,13 @@ _AMOUNT_RE = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 INSTANT_FORMAT = _("Enter a time in ISO 8601 with a time zone, e.g. 2026-11-24T09:12:00+08:00.")
 
 
-def parse_instant(value) -> datetime:
+def parse_instant(value, *, check_range: bool = True) -> datetime:
     """An ISO 8601 instant with its zone (``Z`` or an offset within ±14:00) and a year in range.
 
     A ``datetime`` passes if it is aware and in range. Anything else (no zone,
     ``+18:21``, year 1 or 9999, non-ASCII digits, a number) raises ``ValidationError``.
+    ``check_range=False`` keeps only the form and the zone (a page cursor may
+    point at a stored time at either end of the calendar).
     """
     if isinstance(value, datetime):
         parsed = value
@@ -57,7 +59,8 @@ def parse_instant(value) -> datetime:
         raise ValidationError(INSTANT_FORMAT, code="invalid_instant")
     if abs(offset) > MAX_OFFSET:
         raise ValidationError(_("A time zone lies between -12:00 and +14:00."), code="invalid_offset")
-    check_instant(parsed)
+    if check_range:
+        check_instant(parsed)
     return parsed
 
 

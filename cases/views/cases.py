@@ -13,13 +13,13 @@ from django.db.models import Q, Subquery
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from alerts.models import Delivery
 from coordination import audit
 from coordination.masking import mask
 from coordination.models import AuditRecord
+from coordination.validators import parse_instant
 from coordination.views import ScopedView
 
 from .. import actions, permissions
@@ -170,10 +170,11 @@ class CaseListView(ScopedView):
         raw, _sep, raw_id = cursor.rpartition("|")
         try:
             pk = int(raw_id)
-            value = parse_datetime(raw) if field == "reported_at" else Decimal(raw)
-        except (ValueError, ArithmeticError):
+            # Strict like every filter (coordination.validators): no "+18:21", no NaN.
+            value = parse_instant(raw, check_range=False) if field == "reported_at" else Decimal(raw)
+        except (ValueError, ArithmeticError, ValidationError):
             return cases
-        if value is None:
+        if not isinstance(value, datetime) and not value.is_finite():
             return cases
         op = "lt" if desc else "gt"
         # The first, redundant bound is what PostgreSQL can start the index scan at;
