@@ -2,13 +2,15 @@
 
 import django_filters
 
+from coordination.filters import BooleanFilter
+
 from .choices import Sector
 from .models import Agency
 
 
 class AgencyFilterSet(django_filters.FilterSet):
     sector = django_filters.ChoiceFilter(choices=Sector.choices)
-    is_member = django_filters.BooleanFilter()
+    is_member = BooleanFilter()
 
     class Meta:
         model = Agency

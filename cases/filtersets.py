@@ -19,6 +19,7 @@ from django.db.models import Subquery
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from coordination.filters import BooleanFilter, InstantFilter
 from coordination.filtersets import local_midnight
 
 from . import task_types
@@ -55,8 +56,8 @@ class CaseFilterSet(django_filters.FilterSet):
     fraud_type = django_filters.ModelChoiceFilter(queryset=FraudType.objects.all(), to_field_name="code")
     district = django_filters.ModelChoiceFilter(queryset=District.objects.all(), to_field_name="code")
     channel = django_filters.ModelChoiceFilter(queryset=Channel.objects.all(), to_field_name="code")
-    reported_after = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte")
-    reported_before = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt")
+    reported_after = InstantFilter(field_name="reported_at", lookup_expr="gte")
+    reported_before = InstantFilter(field_name="reported_at", lookup_expr="lt")
     reference = django_filters.CharFilter(field_name="reference", max_length=20)
     identifier = django_filters.CharFilter(
         method="filter_identifier", max_length=255, help_text=_("An account, phone, URL... named in the case.")
@@ -148,10 +149,10 @@ class TaskFilterSet(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=task_types.lazy_choices)
     agency = django_filters.ModelChoiceFilter(queryset=visible_agencies, to_field_name="code")
     case = django_filters.ModelChoiceFilter(queryset=visible_cases)
-    needs_attention = django_filters.BooleanFilter()
-    is_overdue = django_filters.BooleanFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    needs_attention = BooleanFilter()
+    is_overdue = BooleanFilter()
+    created_after = InstantFilter(field_name="created_at", lookup_expr="gte")
+    created_before = InstantFilter(field_name="created_at", lookup_expr="lt")
     reference = django_filters.CharFilter(field_name="case__reference", max_length=20)
     target = django_filters.CharFilter(method="filter_target", max_length=255, help_text=_("The target's value."))
 

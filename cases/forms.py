@@ -9,16 +9,24 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.choices import FINANCIAL_SECTORS
 from agencies.models import Agency
+from coordination.validators import EARLIEST, LATEST, parse_amount
 
 from .choices import CaseStatus, ResultStatus, WarningOutcome
 from .models import Channel, District, FraudType
-from .validators import validate_amount, validate_bank_account, validate_mobile, validate_resident_id
+from .validators import (
+    account_warning,
+    check_case_times,
+    validate_bank_account,
+    validate_resident_id,
+    validate_victim_phone,
+)
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 MONEY_INPUT = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
@@ -45,15 +53,41 @@ class RefChoiceField(forms.ModelChoiceField):
         return obj.name_en if (get_language() or "").startswith("en") and obj.name_en else obj.name
 
 
+class AmountField(forms.DecimalField):
+    """Yuan typed by a person: surrounding spaces dropped, then the API's strict check (``parse_amount``).
+
+    Django's ``DecimalField`` would take Arabic-Indic or full-width digits and
+    exponents; these are refused with the same message as in the API.
+    """
+
+    def __init__(self, *, allow_zero=False, **kwargs):
+        self.allow_zero = allow_zero
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("widget", MONEY_INPUT)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_amount(str(value).strip(), allow_zero=self.allow_zero)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages, code="invalid") from None
+
+
 def _money_field(label, required=True):
-    return forms.DecimalField(
-        label=label,
-        max_digits=14,
-        decimal_places=2,
-        required=required,
-        widget=MONEY_INPUT,
-        validators=[validate_amount],
-    )
+    return AmountField(label=label, required=required)
+
+
+class LocalTimeField(forms.DateTimeField):
+    """A local time typed in the page (the browser's datetime-local), within 1990-2099."""
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is not None and not (EARLIEST.year <= result.year < LATEST.year):
+            raise forms.ValidationError(_("Enter a time between 1990 and 2099."), code="invalid")
+        return result
 
 
 class CaseIntakeForm(forms.Form):
@@ -64,17 +98,21 @@ class CaseIntakeForm(forms.Form):
         label=_("Resident ID number"), max_length=18, required=False, validators=[validate_resident_id]
     )
     victim_phone = forms.CharField(
-        label=_("Victim's phone"), max_length=20, required=False, validators=[validate_mobile]
+        label=_("Victim's phone"), max_length=20, required=False, validators=[validate_victim_phone]
     )
     fraud_type = RefChoiceField(label=_("Fraud type"), queryset=FraudType.objects.none())
     channel = RefChoiceField(label=_("Reporting channel"), queryset=Channel.objects.none())
     district = RefChoiceField(label=_("District"), queryset=District.objects.none())
-    reported_at = forms.DateTimeField(label=_("Reported at"), widget=DATETIME_INPUT)
-    occurred_at = forms.DateTimeField(label=_("Occurred at"), widget=DATETIME_INPUT, required=False)
+    reported_at = LocalTimeField(label=_("Reported at"), widget=DATETIME_INPUT)
+    occurred_at = LocalTimeField(label=_("Occurred at"), widget=DATETIME_INPUT, required=False)
     loss_amount = _money_field(_("Amount lost (yuan)"), required=False)
     summary = forms.CharField(label=_("Narrative"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
     suspect_phone = forms.CharField(label=_("Suspect's phone"), max_length=20, required=False)
     suspect_url = forms.CharField(label=_("Suspect's URL or domain"), max_length=255, required=False)
+    # Shown once a card-like number fails its Luhn check: corporate accounts carry no Luhn digit.
+    confirm_accounts = forms.BooleanField(
+        label=_("The account numbers are correct as typed"), required=False, widget=forms.CheckboxInput
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,6 +120,7 @@ class CaseIntakeForm(forms.Form):
         self.fields["fraud_type"].queryset = FraudType.objects.filter(is_active=True)
         self.fields["channel"].queryset = Channel.objects.filter(is_active=True)
         self.fields["district"].queryset = District.objects.filter(is_active=True)
+        self.show_confirm = False
         if not self.is_bound:
             self.initial.setdefault("reported_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
 
@@ -110,6 +149,34 @@ class CaseIntakeForm(forms.Form):
             raise forms.ValidationError(_("The report time cannot be in the future."))
         return value
 
+    def check_with_transfers(self, formset) -> bool:
+        """The rules that span the form and its transfer rows (call after both are valid).
+
+        Times: occurred and transfers not after the report (``check_case_times``).
+        Accounts: a card-like number failing Luhn is flagged on its row until the
+        analyst ticks ``confirm_accounts``. Returns whether everything holds.
+        """
+        rows = formset.live_forms()
+        errors = check_case_times(
+            reported_at=self.cleaned_data.get("reported_at"),
+            occurred_at=self.cleaned_data.get("occurred_at"),
+            transfer_times=[(str(i), row.cleaned_data["at"]) for i, row in enumerate(rows)],
+        )
+        for key, messages in errors.items():
+            if key in self.fields:
+                self.add_error(key, messages)
+            else:
+                rows[int(key)].add_error("at", messages)
+        self.show_confirm = False
+        for row in rows:
+            for name in ("from_account", "to_account"):
+                warning = account_warning(row.cleaned_data.get(name, ""))
+                if warning:
+                    self.show_confirm = True
+                    if not self.cleaned_data.get("confirm_accounts"):
+                        row.add_error(name, warning)
+        return not (errors or (self.show_confirm and not self.cleaned_data.get("confirm_accounts")))
+
 
 class TransferForm(forms.Form):
     """One transfer the victim made: a row of the repeating group."""
@@ -123,7 +190,7 @@ class TransferForm(forms.Form):
     )
     to_bank = BankChoiceField(label=_("Receiving bank"), queryset=Agency.objects.none())
     amount = _money_field(_("Amount (yuan)"))
-    at = forms.DateTimeField(label=_("Time of transfer"), widget=DATETIME_INPUT)
+    at = LocalTimeField(label=_("Time of transfer"), widget=DATETIME_INPUT)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,22 +225,8 @@ class ResultForm(forms.Form):
     TYPE_FIELDS = ("amount_held", "balance", "outcome")
 
     status = forms.ChoiceField(label=_("Outcome"), choices=ResultStatus.choices, initial=ResultStatus.COMPLETED)
-    amount_held = forms.DecimalField(
-        label=_("Amount held (yuan)"),
-        max_digits=14,
-        decimal_places=2,
-        min_value=Decimal("0"),
-        required=False,
-        widget=MONEY_INPUT,
-    )
-    balance = forms.DecimalField(
-        label=_("Balance (yuan)"),
-        max_digits=14,
-        decimal_places=2,
-        min_value=Decimal("0"),
-        required=False,
-        widget=MONEY_INPUT,
-    )
+    amount_held = AmountField(label=_("Amount held (yuan)"), min_value=Decimal("0"), required=False, allow_zero=True)
+    balance = AmountField(label=_("Balance (yuan)"), min_value=Decimal("0"), required=False, allow_zero=True)
     outcome = forms.ChoiceField(
         label=_("Warning outcome"), choices=[("", "—"), *WarningOutcome.choices], required=False
     )
@@ -200,7 +253,7 @@ class OnwardTransferForm(forms.Form):
     bank = BankChoiceField(label=_("Bank"), queryset=Agency.objects.none(), required=False)
     holder_name = forms.CharField(label=_("Holder"), max_length=100, required=False)
     amount = _money_field(_("Amount (yuan)"))
-    at = forms.DateTimeField(label=_("Time of transfer"), widget=DATETIME_INPUT)
+    at = LocalTimeField(label=_("Time of transfer"), widget=DATETIME_INPUT)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -252,6 +305,18 @@ class CaseFilterForm(forms.Form):
         self.fields["district"].queryset = District.objects.filter(is_active=True)
         self.fields["fraud_type"].queryset = FraudType.objects.filter(is_active=True)
         self.fields["agency"].queryset = Agency.objects.visible_to(user).order_by("code")
+
+    def _day(self, name):
+        day = self.cleaned_data.get(name)
+        if day is not None and not (EARLIEST.year <= day.year < LATEST.year):
+            raise forms.ValidationError(_("Enter a time between 1990 and 2099."), code="invalid")
+        return day
+
+    def clean_date_from(self):
+        return self._day("date_from")
+
+    def clean_date_to(self):
+        return self._day("date_to")
 
 
 class FileCaseForm(forms.Form):

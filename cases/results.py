@@ -1,10 +1,13 @@
-"""Validation of partner results (partner protocol, "Result").
+"""Validation of partner results (partner protocol, "Result" and "v1.1 rules on results").
 
 Each task type declares its result fields in ``cases.task_types``, each with
 one of the cleaners below; ``clean_result`` checks a result against them. A
 cleaner takes the value and its error key and returns the canonical form
 (amounts as two-decimal strings, times in ISO 8601), or raises
-``ValidationError`` naming the field.
+``ValidationError`` naming the field. Amounts and instants go through the
+platform's one set of edge validators (``coordination.validators``). The rules
+that need the task itself (time windows, the legal lapse, the amount asked for)
+are ``cases.result_rules.clean_task_result``.
 """
 
 from __future__ import annotations
@@ -12,15 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from coordination.validators import parse_amount, parse_instant
+
 from .choices import ResultStatus, WarningOutcome
-from .validators import MAX_AMOUNT, normalise_account, validate_bank_account, validate_mobile, validate_resident_id
+from .validators import normalise_account, validate_bank_account, validate_mobile, validate_resident_id
 
 MAX_ONWARD_TRANSFERS = 200
 
@@ -36,28 +39,23 @@ class ResultField:
 
 
 def _money(value: Any, field: str, *, allow_zero: bool = True) -> str:
-    if isinstance(value, float | bool) or value is None:
-        raise ValidationError({field: _('Send amounts as strings such as "31000.00".')})
     try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ValidationError({field: _("Enter an amount such as 31000.00.")}) from None
-    if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
-        raise ValidationError({field: _("The amount must not be negative.")})
-    if amount.as_tuple().exponent < -2 or amount > MAX_AMOUNT:
-        raise ValidationError({field: _("The amount has at most two decimals and twelve digits.")})
-    return f"{amount.quantize(Decimal('0.01'))}"
+        amount = parse_amount(value, allow_zero=allow_zero)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
+    return f"{amount}"
 
 
 def _time(value: Any, field: str) -> datetime:
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None or parsed.tzinfo is None:
-        raise ValidationError({field: _("Enter a time in ISO 8601 with a time zone, e.g. 2026-11-24T09:12:00+08:00.")})
-    return parsed
+    try:
+        return parse_instant(value)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
 
 
 def _text(value: Any, field: str, max_length: int = 200) -> str:
-    if not isinstance(value, str) or len(value) > max_length:
+    # PostgreSQL's jsonb cannot hold U+0000: refused here rather than failing on write.
+    if not isinstance(value, str) or len(value) > max_length or "\x00" in value:
         raise ValidationError({field: _("Enter text of at most %(n)d characters.") % {"n": max_length}})
     return value
 

@@ -1,15 +1,47 @@
-"""Shared API pieces: the JSON error format and its schema answers."""
+"""Shared API pieces: the JSON error format, the bounded JSON parser, strict instants.
+
+Nothing under ``/api/`` answers HTML or a 500 for what a client sends: the
+parser bounds a body's size and depth, Django's own refusals (a bad Host, an
+oversized body) and unknown URLs answer JSON like DRF's errors.
+"""
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
-from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import ActionNotAllowed, Conflict, InvalidTransition
+from .parsers import BodyTooLarge
+from .validators import parse_instant
+
+# The years and the shape ``parse_instant`` accepts, said in the schema too.
+INSTANT_SCHEMA = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"^(199[0-9]|20[0-9]{2})-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$",
+}
+
+
+@extend_schema_field(INSTANT_SCHEMA)
+class InstantField(serializers.DateTimeField):
+    """An instant with its zone, in a plausible range (``coordination.validators.parse_instant``).
+
+    DRF's own field takes a time without a zone as local time and any offset
+    Python can hold; PostgreSQL then refuses what Python took.
+    """
+
+    def to_internal_value(self, value):
+        try:
+            return parse_instant(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
 
 # The error answers every endpoint's schema names (``errors(401, 404)``): the bodies
 # ``exception_handler`` below produces.
@@ -46,11 +78,39 @@ def exception_handler(exc, context):
         return Response({"detail": "Invalid input.", **errors}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    if isinstance(exc, RequestDataTooBig):
+        exc = BodyTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError(str(exceptions.ParseError.default_detail))
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict | list) and "detail" not in response.data:
         fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
         response.data = {"detail": "Invalid input.", **fields}
     return response
+
+
+def _under_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception=None):
+    """Django's refusals before any view (a Host not allowed, a body too large): JSON under /api/."""
+    if _under_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse({"detail": str(BodyTooLarge.default_detail)}, status=413)
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    from django.views.defaults import bad_request as html_bad_request
+
+    return html_bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    """A 403 raised outside DRF (e.g. a CSRF refusal): JSON under /api/, the friendly page elsewhere."""
+    if _under_api(request):
+        return JsonResponse({"detail": str(exceptions.PermissionDenied.default_detail)}, status=403)
+    from .views import error_403
+
+    return error_403(request, exception)
 
 
 def not_found(request, exception=None):

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
@@ -14,3 +15,7 @@ class CoordinationConfig(AppConfig):
         # Every app's ``coordination_hooks.py`` registers what it adds to lower floors' pages
         # (``coordination.hooks``); importing them here names no app.
         autodiscover_modules("coordination_hooks")
+
+        from .db import install_safe_loaders
+
+        connection_created.connect(install_safe_loaders, dispatch_uid="coordination.safe_timestamp_loaders")

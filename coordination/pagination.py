@@ -17,19 +17,22 @@ while someone pages is either before the position or after it, never seen twice.
 
 from __future__ import annotations
 
-import contextlib
 from base64 import b64decode, b64encode
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib import parse
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.db.models import Q
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination, CursorPagination, _positive_int
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+from .validators import parse_instant
 
 
 class InvalidCursor(ValueError):
@@ -105,11 +108,18 @@ class Keyset:
     @staticmethod
     def parse_value(model, name: str, raw: str):
         """One column's value from its text in a position; ``InvalidCursor`` when it is not one."""
+        if "\x00" in raw:
+            raise InvalidCursor(raw)
         try:
             field = model._meta.pk if name == "pk" else model._meta.get_field(name)
-            value = field.to_python(raw)
-            field.run_validators(value)  # an id beyond bigint, a NaN amount
-        except (FieldDoesNotExist, ValidationError, TypeError, ValueError, ArithmeticError) as exc:
+            if isinstance(field, models.DateTimeField):
+                # A zone PostgreSQL refuses (``+18:21``) would fail in SQL: a 500. Any year:
+                # a stored out-of-range time (read at the representable end) may be a page boundary.
+                value = parse_instant(raw, check_range=False)
+            else:
+                value = field.to_python(raw)
+                field.run_validators(value)  # an id beyond bigint, a NaN amount
+        except (FieldDoesNotExist, DjangoValidationError, TypeError, ValueError, ArithmeticError) as exc:
             raise InvalidCursor(raw) from exc
         if value is None:
             raise InvalidCursor(raw)
@@ -161,11 +171,14 @@ class CursorPage(BasePagination):
         return rows[: self.page_size], keyset.position(rows[self.page_size - 1])
 
     def get_page_size(self, request):
-        with contextlib.suppress(KeyError, ValueError):
-            return _positive_int(
-                request.query_params[self.page_size_query_param], strict=True, cutoff=self.max_page_size
-            )
-        return self.page_size
+        # Strict like the filters: ``page_size`` is one integer from 1 to 200, or absent.
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
+            return self.page_size
+        text = values[0]
+        if len(values) > 1 or not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= self.max_page_size:
+            raise ValidationError({self.page_size_query_param: [f"An integer from 1 to {self.max_page_size}."]})
+        return int(text)
 
     @staticmethod
     def encode_cursor(position: Sequence[str]) -> str:

@@ -184,9 +184,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["coordination.filters.StrictFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["coordination.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "coordination.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "writes": env.str("API_WRITE_RATE", default="600/min"),
@@ -207,6 +207,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Stable names for choice sets that share a field name ("status").
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coordination.schema.add_common_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "cases.choices.CaseStatus",
         "TaskStateEnum": "cases.choices.TaskState",

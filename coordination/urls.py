@@ -18,7 +18,8 @@ urlpatterns = [
 ]
 
 # Friendly error pages in both languages (templates/403.html, 404.html, 500.html);
-# under /api/ the 404 and 500 answer JSON (partners never get an HTML page).
-handler403 = "coordination.views.error_403"
+# under /api/ every one answers JSON (partners never get an HTML page).
+handler400 = "coordination.api.bad_request"
+handler403 = "coordination.api.permission_denied"
 handler404 = "coordination.api.not_found"
 handler500 = "coordination.api.server_error"

@@ -10,10 +10,10 @@ read would only confuse them.
 from __future__ import annotations
 
 from django.http import Http404
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, viewsets
 from rest_framework.generics import GenericAPIView
 
+from .filters import StrictFilterBackend
 from .pagination import CursorPage
 from .throttling import WriteRateThrottle
 
@@ -59,8 +59,8 @@ class ScopedMixin(GenericAPIView):
             return False
 
 
-class FilterBackend(DjangoFilterBackend):
-    """django-filter on ``list`` only, skipped when the request names none of the filters.
+class FilterBackend(StrictFilterBackend):
+    """django-filter (strict: ``coordination.filters``) on ``list`` only, and only when a filter is named.
 
     A viewset's ``filterset_class`` describes its list: a detail route or an
     action (``/cases/{id}/file/``, ``/cases/{id}/transfers/``) neither takes the

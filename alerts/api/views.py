@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -19,6 +20,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from coordination.api import errors
+from coordination.filters import StrictBooleanFormField
 from coordination.pagination import CursorPage
 from coordination.viewsets import BaseViewSet
 
@@ -100,7 +102,12 @@ class NotificationViewSet(mixins.ListModelMixin, BaseViewSet):
 
     def get_queryset(self):
         rows = super().get_queryset()
-        if self.request.query_params.get("unread") in ("1", "true"):
+        # Strict like every filter: ``?unread=maybe`` is a 400, not "no filter".
+        try:
+            unread = StrictBooleanFormField(required=False).clean(self.request.query_params.get("unread"))
+        except DjangoValidationError as exc:
+            raise ValidationError({"unread": exc.messages}) from None
+        if unread:
             rows = rows.filter(read_at__isnull=True)
         return rows
 

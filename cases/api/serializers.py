@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -18,12 +19,22 @@ from rest_framework import serializers
 
 from agencies import roles
 from agencies.models import Agency
+from coordination.api import InstantField
 from coordination.masking import mask, sees_full_pii
+from coordination.validators import parse_amount
 
 from .. import task_types
-from ..choices import CaseStatus, IdentifierKind, ResultStatus, TargetKind
+from ..choices import CaseStatus, IdentifierKind, ResultStatus, TargetKind, TaskState
 from ..models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Task, Transfer, Victim
-from ..validators import MAX_AMOUNT, validate_bank_account, validate_identifier, validate_resident_id
+from ..result_rules import clean_task_result
+from ..validators import (
+    MAX_AMOUNT,
+    check_case_times,
+    validate_bank_account,
+    validate_identifier,
+    validate_resident_id,
+    validate_victim_phone,
+)
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "max_value": MAX_AMOUNT}
 
@@ -62,10 +73,13 @@ class ReferenceField(serializers.SlugRelatedField):
 # --- input -----------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$"})
 class MoneyField(serializers.DecimalField):
-    """Yuan as a decimal string ("52000.00"); a JSON float would already have lost cents."""
+    """Yuan as a plain ASCII decimal string ("52000.00"), checked by ``parse_amount``.
 
-    default_error_messages = {"float": _('Send amounts as strings such as "52000.00".')}
+    A JSON float would already have lost cents; spaces, exponents and other
+    scripts' digits are refused rather than guessed at.
+    """
 
     def __init__(self, **kwargs):
         for key, value in MONEY.items():
@@ -73,9 +87,12 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, float | bool):
-            self.fail("float")
-        return super().to_internal_value(data)
+        allow_zero = self.min_value is not None and self.min_value <= 0
+        try:
+            amount = parse_amount(data, allow_zero=allow_zero)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return super().to_internal_value(amount)
 
 
 def _django_to_drf(validator, value):
@@ -94,16 +111,23 @@ class VictimInputSerializer(serializers.Serializer):
     def validate_id_number(self, value):
         if value:
             _django_to_drf(validate_resident_id, value)
-        return (value or "").upper()
+        return (value or "").strip().upper()
+
+    def validate_phone(self, value):
+        if value:
+            _django_to_drf(validate_victim_phone, value)
+        return value or ""
 
 
 class TransferInputSerializer(serializers.Serializer):
     from_account = serializers.CharField(max_length=40)
-    from_bank = ScopedSlugField(Agency, required=False, allow_null=True)
+    # A bank may be unknown at intake: the account is then recorded without one
+    # (and gets no automatic stop-payment until a bank is known).
+    from_bank = ScopedSlugField(Agency, required=False, allow_null=True, default=None)
     to_account = serializers.CharField(max_length=40)
-    to_bank = ScopedSlugField(Agency, required=False, allow_null=True)
+    to_bank = ScopedSlugField(Agency, required=False, allow_null=True, default=None)
     amount = MoneyField(min_value=Decimal("0.01"))
-    at = serializers.DateTimeField()
+    at = InstantField()
 
     def validate_from_account(self, value):
         return _django_to_drf(validate_bank_account, value)
@@ -130,13 +154,30 @@ class CaseCreateSerializer(serializers.Serializer):
     fraud_type = ReferenceField(FraudType)
     district = ReferenceField(District)
     channel = ReferenceField(Channel)
-    reported_at = serializers.DateTimeField()
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    reported_at = InstantField()
+    occurred_at = InstantField(required=False, allow_null=True)
     loss_amount = MoneyField(min_value=Decimal("0.01"))
     summary = serializers.CharField(max_length=20000, required=False, allow_blank=True)
     victim = VictimInputSerializer(required=False, allow_null=True)
     transfers = TransferInputSerializer(many=True, required=False, max_length=200)
     identifiers = IdentifierInputSerializer(many=True, required=False, max_length=200)
+
+    def validate(self, attrs):
+        transfers = attrs.get("transfers") or []
+        errors = check_case_times(
+            reported_at=attrs.get("reported_at"),
+            occurred_at=attrs.get("occurred_at"),
+            transfer_times=[(f"transfers.{i}.at", row["at"]) for i, row in enumerate(transfers)],
+        )
+        if errors:
+            rows = [{} for _row in transfers]
+            for key in [k for k in errors if k.startswith("transfers.")]:
+                _prefix, index, field = key.split(".")
+                rows[int(index)][field] = errors.pop(key)
+            if any(rows):
+                errors["transfers"] = rows
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 class TargetInputSerializer(serializers.Serializer):
@@ -186,12 +227,28 @@ class OptionalReasonSerializer(serializers.Serializer):
 
 
 class ResultSerializer(serializers.Serializer):
-    """A partner's result (protocol: "Result"); per-type fields are checked by the action."""
+    """A partner's result (protocol: "Result" and "v1.1 rules on results").
+
+    With the task in the context, the per-type fields and the rules that need
+    the task (times, ``lapses_at``, ``amount_held``) are checked here, before the
+    action, so a refused result names its field and stores nothing.
+    """
 
     status = serializers.ChoiceField(choices=ResultStatus.choices)
-    executed_at = serializers.DateTimeField(required=False, allow_null=True)
+    executed_at = InstantField(required=False, allow_null=True)
     reason = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=2000)
     result = serializers.JSONField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        task = self.context.get("task")
+        if task is not None:
+            try:
+                clean_task_result(
+                    task, status=attrs["status"], result=attrs.get("result"), executed_at=attrs.get("executed_at")
+                )
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
 
 
 class BulkApproveSerializer(serializers.Serializer):
@@ -236,16 +293,41 @@ class LookupQuerySerializer(serializers.Serializer):
 
 
 def _iso(value) -> str | None:
-    """A datetime as DRF's DateTimeField renders it (current time zone, ISO 8601)."""
+    """A datetime as DRF's DateTimeField renders it (current time zone, ISO 8601).
+
+    Defensive: a stored time Python cannot shift into the local zone is given in UTC.
+    """
     if value is None:
         return None
-    text = timezone.localtime(value).isoformat()
+    try:
+        text = timezone.localtime(value).isoformat()
+    except (OverflowError, ValueError):
+        text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _money(value) -> str | None:
     """A model decimal as DRF renders it with COERCE_DECIMAL_TO_STRING (two places)."""
     return None if value is None else f"{value.quantize(Decimal('0.01')):f}"
+
+
+class SafeDateTimeField(serializers.DateTimeField):
+    """DRF's output rendering of a stored time, falling back to UTC where the local zone cannot hold it."""
+
+    def to_representation(self, value):
+        try:
+            return super().to_representation(value)
+        except (OverflowError, ValueError):
+            return _iso(value)
+
+
+# Model serializers whose stored times render defensively (``SafeDateTimeField``); no
+# docstring on purpose, or it would become the schema's description of every subclass.
+class SafeModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: SafeDateTimeField,
+    }
 
 
 class FastListMixin:
@@ -282,7 +364,7 @@ class CaseCreatedSerializer(serializers.Serializer):
     reference = serializers.CharField()
 
 
-class VictimSerializer(serializers.ModelSerializer):
+class VictimSerializer(SafeModelSerializer):
     name = serializers.SerializerMethodField()
     id_number = serializers.SerializerMethodField()
     phone = serializers.SerializerMethodField()
@@ -304,7 +386,7 @@ class VictimSerializer(serializers.ModelSerializer):
         return mask(self._user(), "phone", obj.phone)
 
 
-class CaseSerializer(FastListMixin, serializers.ModelSerializer):
+class CaseSerializer(FastListMixin, SafeModelSerializer):
     """A case in lists: codes, amounts and status; no personal data."""
 
     fraud_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -369,13 +451,13 @@ class CaseDetailSerializer(CaseSerializer):
         read_only_fields = fields
 
 
-class CaseIdentifierSerializer(serializers.ModelSerializer):
+class CaseIdentifierSerializer(SafeModelSerializer):
     kind = serializers.CharField(source="identifier.kind")
     value = serializers.SerializerMethodField()
-    bank = serializers.SlugRelatedField(source="identifier.bank", slug_field="code", read_only=True)
+    bank = serializers.SlugRelatedField(source="identifier.bank", slug_field="code", read_only=True, allow_null=True)
     case_count = serializers.IntegerField(source="identifier.case_count")
-    first_seen_at = serializers.DateTimeField(source="identifier.first_seen_at")
-    last_seen_at = serializers.DateTimeField(source="identifier.last_seen_at")
+    first_seen_at = SafeDateTimeField(source="identifier.first_seen_at")
+    last_seen_at = SafeDateTimeField(source="identifier.last_seen_at")
 
     class Meta:
         model = CaseIdentifier
@@ -385,11 +467,15 @@ class CaseIdentifierSerializer(serializers.ModelSerializer):
         return mask(self.context["request"].user, obj.identifier.kind, obj.identifier.value)
 
 
-class TransferSerializer(serializers.ModelSerializer):
+class TransferSerializer(SafeModelSerializer):
     from_account = serializers.SerializerMethodField()
-    from_bank = serializers.SlugRelatedField(source="from_identifier.bank", slug_field="code", read_only=True)
+    from_bank = serializers.SlugRelatedField(
+        source="from_identifier.bank", slug_field="code", read_only=True, allow_null=True
+    )
     to_account = serializers.SerializerMethodField()
-    to_bank = serializers.SlugRelatedField(source="to_identifier.bank", slug_field="code", read_only=True)
+    to_bank = serializers.SlugRelatedField(
+        source="to_identifier.bank", slug_field="code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Transfer
@@ -415,7 +501,7 @@ class MoneyFlowEdgeSerializer(serializers.Serializer):
     source = serializers.IntegerField()
     target = serializers.IntegerField()
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    at = serializers.DateTimeField()
+    at = SafeDateTimeField()
 
 
 class MoneyFlowSerializer(serializers.Serializer):
@@ -426,7 +512,7 @@ class MoneyFlowSerializer(serializers.Serializer):
 
 class AuditRecordSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    at = serializers.DateTimeField()
+    at = SafeDateTimeField()
     user = serializers.CharField(source="user_name")
     agency = serializers.CharField(source="agency_code")
     action = serializers.CharField()
@@ -437,7 +523,7 @@ class AuditRecordSerializer(serializers.Serializer):
     after = serializers.JSONField(allow_null=True)
 
 
-class ProposalSerializer(serializers.ModelSerializer):
+class ProposalSerializer(SafeModelSerializer):
     case = serializers.PrimaryKeyRelatedField(read_only=True)
     account = serializers.CharField(source="identifier.value")
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -453,7 +539,7 @@ class TaskCaseSerializer(serializers.Serializer):
     id = serializers.IntegerField(required=False, help_text=_("Only for centre roles and auditors."))
     reference = serializers.CharField()
     fraud_type = serializers.CharField()
-    reported_at = serializers.DateTimeField()
+    reported_at = SafeDateTimeField()
 
 
 class TaskTargetSerializer(serializers.Serializer):
@@ -471,7 +557,7 @@ RESULT_MASKS = {
 }
 
 
-class TaskSerializer(FastListMixin, serializers.ModelSerializer):
+class TaskSerializer(FastListMixin, SafeModelSerializer):
     """A task as its reader may see it.
 
     The assigned agency reads its own target in full (a bank cannot stop an
@@ -482,6 +568,9 @@ class TaskSerializer(FastListMixin, serializers.ModelSerializer):
     case = serializers.SerializerMethodField()
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
     target = serializers.SerializerMethodField()
+    # The protocol's name (v1.1), the same as the ``?status=`` filter; ``state`` is internal.
+    status = serializers.ChoiceField(source="state", choices=TaskState.choices, read_only=True)
+    result_status = serializers.ChoiceField(choices=ResultStatus.choices, allow_blank=True, read_only=True)
     result = serializers.SerializerMethodField()
 
     class Meta:
@@ -496,7 +585,7 @@ class TaskSerializer(FastListMixin, serializers.ModelSerializer):
             "currency",
             "legal_document_number",
             "note",
-            "state",
+            "status",
             "deadline",
             "is_overdue",
             "needs_attention",
@@ -529,7 +618,7 @@ class TaskSerializer(FastListMixin, serializers.ModelSerializer):
             "currency": task.currency,
             "legal_document_number": task.legal_document_number,
             "note": task.note,
-            "state": task.state,
+            "status": task.state,
             "deadline": _iso(task.deadline),
             "is_overdue": task.is_overdue,
             "needs_attention": task.needs_attention,
@@ -572,9 +661,11 @@ class TaskSerializer(FastListMixin, serializers.ModelSerializer):
             "bank": target.bank.code if target.bank_id else None,
         }
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field({"type": "object", "additionalProperties": {}, "nullable": True})
     def get_result(self, obj):
         result = obj.result
+        if not isinstance(result, dict):
+            return None  # nothing reported yet (or a stored value that is not an object)
         if not result or sees_full_pii(self._user()) or self._own(obj):
             return result
         masked = dict(result)
@@ -593,7 +684,7 @@ class TaskSerializer(FastListMixin, serializers.ModelSerializer):
 
 class ResultAnswerSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    state = serializers.CharField()
+    status = serializers.ChoiceField(choices=TaskState.choices, help_text=_("The task's status after the result."))
     changed = serializers.BooleanField()
 
 

@@ -299,7 +299,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
                         "source": e.from_identifier_id,
                         "target": e.to_identifier_id,
                         "amount": f"{e.amount}",
-                        "at": serializers.DateTimeField().to_representation(e.at),
+                        "at": s._iso(e.at),
                     }
                     for e in edges
                 ],
@@ -390,7 +390,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         request=s.IssueStopPaymentsSerializer,
         responses={201: s.TaskSerializer(many=True), **errors(400, 401, 403, 404)},
     )
-    @action(detail=True, methods=["post"], url_path="stop-payments")
+    @action(detail=True, methods=["post"], url_path="stop-payments", pagination_class=None)
     def stop_payments(self, request, pk=None):
         """One call: a stop-payment to the holding bank of every receiving account of the case."""
         case = self.get_object()
@@ -404,7 +404,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         request=s.IssueFollowUpsSerializer,
         responses={201: s.TaskSerializer(many=True), **errors(400, 401, 403, 404)},
     )
-    @action(detail=True, methods=["post"], url_path="follow-ups")
+    @action(detail=True, methods=["post"], url_path="follow-ups", pagination_class=None)
     def follow_ups(self, request, pk=None):
         """Issue the proposed follow-up stop-payments (all, or those listed)."""
         case = self.get_object()
@@ -531,7 +531,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         """Report the outcome; the same result twice is 200 and changes nothing, a different one 409."""
         task = self.get_object()
         _require(permissions.can_act_for_agency(request.user, task))
-        serializer = s.ResultSerializer(data=request.data)
+        serializer = s.ResultSerializer(data=request.data, context={"task": task})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         task, changed = actions.submit_result(
@@ -542,7 +542,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
             executed_at=data.get("executed_at"),
             reason=data.get("reason"),
         )
-        return Response({"id": task.pk, "state": task.state, "changed": changed})
+        return Response({"id": task.pk, "status": task.state, "changed": changed})
 
     @extend_schema(responses={200: s.AuditRecordSerializer(many=True), **errors(401, 403, 404)})
     @action(detail=True, methods=["get"])

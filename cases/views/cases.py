@@ -25,7 +25,14 @@ from ..choices import HOLDING_STATES, IdentifierKind, ProposalState
 from ..filtersets import CaseListFilterSet
 from ..forms import CaseIntakeForm, FileCaseForm, TransferFormSet
 from ..models import Case, CaseIdentifier, FollowUpProposal, Identifier, Task, Transfer, Victim
-from ..validators import normalise_identifier, validate_amount, validate_identifier, validate_resident_id
+from ..validators import (
+    account_warning,
+    normalise_identifier,
+    validate_amount,
+    validate_identifier,
+    validate_resident_id,
+    validate_victim_phone,
+)
 
 PAGE_SIZE = 50
 # Reads of personal data are audited but are not events of the case's timeline.
@@ -104,7 +111,7 @@ class CaseCreateView(ScopedView):
     def post(self, request):
         form = CaseIntakeForm(request.POST)
         formset = TransferFormSet(request.POST, prefix="transfers", form_kwargs={"user": request.user})
-        if not (form.is_valid() and formset.is_valid()):
+        if not (form.is_valid() and formset.is_valid() and form.check_with_transfers(formset)):
             return self.show(form, formset, status=400)
         data = form.cleaned_data
         transfers = [
@@ -152,7 +159,7 @@ class CaseCreateView(ScopedView):
 # Which check applies to which intake field (by the end of its name).
 FIELD_CHECKS = (
     ("victim_id_number", None, validate_resident_id),
-    ("victim_phone", None, lambda v: validate_identifier("phone", v)),
+    ("victim_phone", None, validate_victim_phone),
     ("_account", IdentifierKind.BANK_ACCOUNT, None),
     ("account_number", IdentifierKind.BANK_ACCOUNT, None),
     ("suspect_phone", IdentifierKind.PHONE, None),
@@ -170,7 +177,7 @@ class FieldCheckView(ScopedView):
     def post(self, request):
         name = request.POST.get("field", "")
         value = (request.POST.get(name) or "").strip()
-        context = {"error": "", "known": None, "value": value}
+        context = {"error": "", "warning": "", "known": None, "value": value}
         if value:
             for suffix, kind, check in FIELD_CHECKS:
                 if not name.endswith(suffix):
@@ -183,6 +190,8 @@ class FieldCheckView(ScopedView):
                 except ValidationError as exc:
                     context["error"] = " ".join(exc.messages)
                     break
+                if kind == IdentifierKind.BANK_ACCOUNT:
+                    context["warning"] = account_warning(value)
                 if kind and roles.can(request.user, "sees_all_cases"):
                     # The centre sees every identifier; agencies only their own targets.
                     identifier = (

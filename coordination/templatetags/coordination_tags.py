@@ -40,19 +40,28 @@ def yuan(value):
     """Money as ¥52,000.00 (Decimal in, never float)."""
     if value in (None, ""):
         return "—"
-    return f"¥{Decimal(value).quantize(Decimal('0.01')):,}"
+    try:  # defensive: a stored value is shown as it is rather than failing the page
+        return f"¥{Decimal(value).quantize(Decimal('0.01')):,}"
+    except (ArithmeticError, ValueError, TypeError):
+        return str(value)
 
 
 @register.filter
 def iso(value):
-    return value.isoformat() if value else ""
+    try:
+        return value.isoformat() if value else ""
+    except (AttributeError, OverflowError, ValueError):
+        return str(value)
 
 
 @register.filter
 def seconds_left(deadline):
     if not deadline:
         return ""
-    return int((deadline - timezone.now()).total_seconds())
+    try:
+        return int((deadline - timezone.now()).total_seconds())
+    except (OverflowError, TypeError):
+        return ""
 
 
 @register.filter
@@ -149,6 +158,8 @@ def render_select(field):
 def changes(record) -> str:
     """An audit row's change, only what differs: ``state: dispatched → accepted; ...``."""
     before, after = record.before or {}, record.after or {}
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return f"{before} → {after}"
     if not before:
         return "; ".join(f"{k}: {v}" for k, v in after.items() if v not in ("", None, [], {}))
     keys = [k for k in after if before.get(k) != after.get(k)] + [k for k in before if k not in after]

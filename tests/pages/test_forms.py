@@ -56,7 +56,15 @@ def intake_data(**overrides):
 
 def test_intake_records_case_with_two_transfers(client, analyst):
     client.force_login(analyst)
+    # The victim's card number fails its Luhn check: flagged as a likely typo, nothing stored...
     response = client.post(reverse("case-create"), intake_data())
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "该号码看似银行卡号，但校验位不正确" in body
+    assert 'name="confirm_accounts"' in body
+    assert not Case.objects.exists()
+    # ...until the analyst confirms the numbers as typed.
+    response = client.post(reverse("case-create"), intake_data(confirm_accounts="on"))
     assert response.status_code == 302
     case = Case.objects.get()
     assert response["Location"] == reverse("case-detail", args=[case.pk])
@@ -81,9 +89,73 @@ def test_intake_errors_keep_input_and_speak_chinese(client, analyst):
 
 def test_intake_removed_row_is_ignored(client, analyst):
     client.force_login(analyst)
-    data = intake_data(**{"transfers-1-DELETE": "on", "transfers-1-to_account": "bad"})
+    data = intake_data(**{"transfers-1-DELETE": "on", "transfers-1-to_account": "bad", "confirm_accounts": "on"})
     assert client.post(reverse("case-create"), data).status_code == 302
     assert Case.objects.get().transfers.count() == 1
+
+
+def test_card_numbers_with_a_right_luhn_digit_need_no_confirmation(client, analyst):
+    client.force_login(analyst)
+    data = intake_data(
+        **{
+            "transfers-TOTAL_FORMS": "1",
+            "transfers-0-from_account": "6222020200112233446",
+            "transfers-0-to_account": "110020003000400050006",  # a corporate account: no Luhn digit
+        }
+    )
+    assert client.post(reverse("case-create"), data).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("reported_at", "3026-11-24T09:12"),
+        ("occurred_at", "3026-11-24T09:12"),
+        ("transfers-0-at", "1989-12-31T23:59"),
+        ("transfers-0-amount", "٣٠٠٠٠"),
+        ("transfers-0-amount", "3e4"),
+        ("victim_phone", "12345"),
+        ("victim_id_number", "440524198001010014"),
+    ],
+)
+def test_intake_refuses_implausible_input(client, analyst, field, value):
+    client.force_login(analyst)
+    response = client.post(reverse("case-create"), intake_data(confirm_accounts="on", **{field: value}))
+    assert response.status_code == 400
+    assert not Case.objects.exists()
+
+
+def test_intake_refuses_occurrence_and_transfers_after_the_report(client, analyst):
+    client.force_login(analyst)
+    earlier = (timezone.localtime() - timezone.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    data = intake_data(confirm_accounts="on", reported_at=earlier)
+    response = client.post(reverse("case-create"), data)
+    assert response.status_code == 400
+    assert "转账时间不能晚于报案时间。" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_field_check_warns_of_a_likely_card_typo(client, analyst):
+    client.force_login(analyst)
+    url = reverse("field-check")
+    body = client.post(url, {"field": "transfers-0-from_account", "transfers-0-from_account": "6222020200112233445"})
+    assert "field-warning" in body.content.decode()
+    body = client.post(url, {"field": "transfers-0-from_account", "transfers-0-from_account": "6222020200112233446"})
+    assert "field-warning" not in body.content.decode()
+
+
+def test_result_form_refuses_more_held_than_asked(client, stop_task, ccb_liaison):
+    client.force_login(ccb_liaison)
+    data = {
+        "status": "completed",
+        "amount_held": str(stop_task.amount + 1),
+        "onward-TOTAL_FORMS": "0",
+        "onward-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("task-detail", args=[stop_task.pk]), data)
+    assert response.status_code == 400
+    stop_task.refresh_from_db()
+    assert stop_task.state == "dispatched" and stop_task.result_digest == ""
 
 
 def test_field_check_flags_known_identifier(client, analyst):

@@ -56,6 +56,12 @@ def test_golden_hour_flow(live_server, login, screenshots, analyst, ccb_liaison,
     centre.fill("#id_transfers-1-at", local_minute(-35))
     screenshots(centre, "02-case-intake")
     centre.click("form#intake button[type=submit]")
+    # The victim's card number fails its Luhn check: shown as a likely typo until confirmed.
+    centre.wait_for_selector("#id_confirm_accounts")
+    assert centre.locator("#id_transfers-0-from_account_error").count() == 1
+    assert Case.objects.count() == 0
+    centre.check("#id_confirm_accounts")
+    centre.click("form#intake button[type=submit]")
     centre.wait_for_url(re.compile(r"/cases/\d+/$"))
     case = Case.objects.get()
     assert case.transfers.count() == 2
