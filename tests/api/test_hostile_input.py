@@ -734,9 +734,10 @@ def test_forged_cursors_are_refused_not_a_server_error(world, path, position):
 @pytest.mark.parametrize("position", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+08:00"])
 def test_a_cursor_at_either_end_of_the_calendar_is_a_page(world, position):
     # A stored out-of-range time is read at the representable end, so a page may start there.
-    for reverse_ in (False, True):
-        response = token_client(world["analyst"]).get("/api/v1/cases/", {"cursor": _cursor(position, reverse_)})
-        assert response.status_code == 200, response.content
+    response = token_client(world["analyst"]).get("/api/v1/cases/", {"cursor": _cursor(position)})
+    assert response.status_code == 200, response.content
+    # Previous-page cursors are never handed out (the keyset helper): a JSON 404, not a 500.
+    _json_4xx(token_client(world["analyst"]).get("/api/v1/cases/", {"cursor": _cursor(position, True)}))
 
 
 def test_the_admin_opens_a_bad_row_for_repair(world, admin_user, client):
