@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from . import hooks
+from .validators import MAX_OFFSET
 from .models import AuditRecord
 
 # A case id: digits only (``str.isdigit`` also takes "²"), and small enough for a bigint.
@@ -53,6 +54,9 @@ class DayOrInstantField(forms.Field):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         if isinstance(parsed, datetime) and timezone.is_naive(parsed):
             parsed = timezone.make_aware(parsed)
+        elif isinstance(parsed, datetime) and abs(parsed.utcoffset()) > MAX_OFFSET:
+            # Python holds +18:21, PostgreSQL refuses it (a 500): the zone rule of every instant.
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return parsed
 
 

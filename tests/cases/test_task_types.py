@@ -112,7 +112,7 @@ def create_and_approve(spec: TaskTypeSpec, case: Case, to: Agency, analyst, supe
     response = api(analyst).post("/api/v1/tasks/", task_body(spec, case, to), format="json")
     assert response.status_code == 201, response.json()
     task_id = response.json()["id"]
-    assert response.json()["type"] == spec.code and response.json()["state"] == TaskState.PENDING_APPROVAL
+    assert response.json()["type"] == spec.code and response.json()["status"] == TaskState.PENDING_APPROVAL
     if spec.needs_supervisor:
         refused = api(analyst).post(f"/api/v1/tasks/{task_id}/approve/")
         assert refused.status_code == 403, refused.json()
