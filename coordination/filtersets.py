@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from . import hooks
-from .validators import MAX_OFFSET
 from .models import AuditRecord
+from .validators import MAX_OFFSET
 
 # A case id: digits only (``str.isdigit`` also takes "²"), and small enough for a bigint.
 CASE_ID = re.compile(r"[0-9]{1,18}")
