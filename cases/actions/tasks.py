@@ -271,11 +271,19 @@ def mark_dispatched(task: Task, *, acting_user: User | None = None, at: datetime
 
 
 @transaction.atomic
-def cancel_task(task: Task, *, acting_user: User, reason: str = "") -> Task:
-    """The centre withdraws a task (a supervisor returning it from the approval queue too)."""
+def cancel_task(task: Task, *, acting_user: User, reason: str = "", pending_only: bool = False) -> Task:
+    """The centre withdraws a task (a supervisor returning it from the approval queue too).
+
+    With ``pending_only`` (returning it from the queue) a task someone approved
+    meanwhile is not withdrawn behind the returner's back: ``InvalidTransition``
+    (409), decided under the row lock, so a return racing an approval loses or
+    wins whole.
+    """
     require(permissions.can_cancel(acting_user), _("Only the centre cancels tasks."))
     fields = ["state", "reason", "finished_at"]
     with change_task(task, acting_user=acting_user, action=AuditAction.TASK_CANCEL, fields=fields) as task:
+        if pending_only and task.state != TaskState.PENDING_APPROVAL:
+            raise InvalidTransition(task.state, TaskState.CANCELLED)
         task.transition_to(TaskState.CANCELLED)
         task.reason, task.finished_at = reason[:2000], timezone.now()
     return task

@@ -174,7 +174,11 @@ class TaskActionView(ScopedView):
                 success=_("Task rejected."),
             )
         elif what == "approve":
-            self.run_action(actions.approve_task, task, acting_user=user, success=_("Task approved."))
+            if permissions.awaits_another_approver(user, task, actions.task_type(task.type).needs_supervisor):
+                # Four eyes: a message on the page, not a 403 (the action refuses it too).
+                messages.error(request, _("You created this task: another supervisor must approve it."))
+            else:
+                self.run_action(actions.approve_task, task, acting_user=user, success=_("Task approved."))
         elif what == "return":
             if not permissions.can_cancel(user):
                 raise PermissionDenied
@@ -243,7 +247,7 @@ class ApprovalQueueView(ScopedView):
         )
         for task in tasks:
             # Four eyes: a supervisor's own request waits for another supervisor.
-            spec = task_types.find(task.type)
+            spec = task_types.registry.find(task.type)
             task.awaits_another = spec is not None and permissions.awaits_another_approver(
                 request.user, task, spec.needs_supervisor
             )
@@ -261,7 +265,12 @@ class ApprovalQueueView(ScopedView):
             reason = request.POST.get("reason", "").strip()
             done = 0
             for task in tasks:
-                if self.run_action(actions.cancel_task, task, acting_user=request.user, reason=reason) is not None:
+                if (
+                    self.run_action(
+                        actions.cancel_task, task, acting_user=request.user, reason=reason, pending_only=True
+                    )
+                    is not None
+                ):
                     done += 1
             messages.success(request, _("%(n)d task(s) returned.") % {"n": done})
         else:
