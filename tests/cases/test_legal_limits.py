@@ -169,7 +169,9 @@ def test_legal_document_numbers_of_the_usual_shape_are_accepted(filed_case, anal
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("number", ["冻结决定书 1号", "F-1", "成公冻字2026年7号", "成公冻字〔26〕7号", "成公冻字〔2026〕号"])
+@pytest.mark.parametrize(
+    "number", ["冻结决定书 1号", "F-1", "成公冻字2026年7号", "成公冻字〔26〕7号", "成公冻字〔2026〕号"]
+)
 def test_free_text_is_not_a_legal_document_number(filed_case, analyst, number):
     with pytest.raises(ValidationError) as raised:
         freeze(filed_case, analyst, number=number)
