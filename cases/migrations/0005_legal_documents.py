@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('year', models.PositiveSmallIntegerField(verbose_name='year')),
                 ('serial', models.PositiveIntegerField(verbose_name='serial')),
                 ('number', models.CharField(max_length=64, verbose_name='legal document number')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='legal_documents', to='cases.case', verbose_name='case')),
             ],
             options={

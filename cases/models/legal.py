@@ -50,7 +50,7 @@ class LegalDocument(models.Model):
     case = models.ForeignKey(
         "cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="legal_documents"
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("legal document")
