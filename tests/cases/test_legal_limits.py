@@ -243,3 +243,16 @@ def test_a_pattern_must_name_issuer_year_and_serial():
 @pytest.mark.django_db
 def test_the_usual_shape_is_seeded():
     assert LegalDocumentFormat.objects.filter(is_active=True, pattern=DEFAULT_PATTERN).exists()
+
+
+@pytest.mark.django_db
+def test_the_filing_form_says_what_shape_it_wants(client, case, analyst):
+    client.force_login(analyst)
+    url = reverse("case-action", args=[case.pk, "file"])
+    response = client.post(url, {"filing_number": "立案 123"}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert any("accepted shape" in str(m) for m in response.context["messages"])
+    case.refresh_from_db()
+    assert case.status == "open" and case.filing_number == ""
+    client.post(url, {"filing_number": "成公立字〔2026〕5号"})
+    case.refresh_from_db()
+    assert case.status == "filed" and case.filing_number == "成公立字〔2026〕5号"
