@@ -67,12 +67,14 @@ def issue_stop_payments(case: Case, *, acting_user: User, approve: bool = True) 
     Accounts that already have a live stop-payment or the two the law allows,
     or whose bank is unknown or cannot receive a stop-payment (not a financial
     institution), are skipped. The case row is locked first and each account
-    before it is counted, so concurrent clicks on one case run one after the
+    before it is counted (``lock_target``), so concurrent clicks on one case run one after the
     other and the later ones skip what the first issued.
     """
     require(permissions.can_create_task(acting_user), _("Only the centre creates tasks."))
     stop = task_types.get(TaskType.EMERGENCY_STOP_PAYMENT)
-    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).first()
+    # FOR NO KEY UPDATE: one-clicks exclude each other, while a single task created meanwhile
+    # (its row references the case: FOR KEY SHARE) is not blocked, so the two never deadlock.
+    Case.objects.select_for_update(no_key=True).filter(pk=case.pk).values_list("pk", flat=True).first()
     links = (
         CaseIdentifier.objects.filter(
             case=case, role=IdentifierRole.RECEIVING_ACCOUNT, identifier__kind=TargetKind.BANK_ACCOUNT

@@ -83,8 +83,12 @@ def at_target_limit(spec: TaskTypeSpec, case_id: int, identifier_id: int) -> boo
 
 
 def lock_target(identifier_id: int) -> None:
-    """Serialise every issuer of a task on this target until the transaction ends."""
-    Identifier.objects.select_for_update().filter(pk=identifier_id).values_list("pk", flat=True).first()
+    """Serialise every issuer of a task on this target until the transaction ends.
+
+    ``FOR NO KEY UPDATE``: issuers exclude each other, while rows that merely
+    reference the identifier (a task, a transfer) are still inserted meanwhile.
+    """
+    Identifier.objects.select_for_update(no_key=True).filter(pk=identifier_id).values_list("pk", flat=True).first()
 
 
 def task_state(task: Task) -> dict:

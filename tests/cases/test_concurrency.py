@@ -11,6 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -88,6 +89,32 @@ def test_twenty_parallel_stop_payments_to_one_account_stop_at_the_law_s_two(anal
     assert sum(isinstance(o, Task) for o in outcomes) == 2
     assert Task.objects.filter(case=case).count() == 2
     assert audit_rows("task.create", case_id=case.pk) == 2
+
+
+def test_one_clicks_and_single_stop_payments_at_once_neither_deadlock_nor_pass_the_limit(analyst):
+    case = make_case(analyst, extra_transfers=2)
+
+    def one_click():
+        return actions.issue_stop_payments(Case.objects.get(pk=case.pk), acting_user=analyst)
+
+    def single():
+        return actions.create_task(
+            Case.objects.get(pk=case.pk),
+            acting_user=analyst,
+            type="emergency_stop_payment",
+            agency=agency("CCB"),
+            target_kind="bank_account",
+            target_value="6217000010012345678",
+            amount=Decimal("100.00"),
+        )
+
+    outcomes = run_together(*[one_click, single] * 8)
+    # Refusals of the limit only: no deadlock, no integrity error.
+    assert all(not isinstance(o, Exception) or isinstance(o, ValidationError) for o in outcomes), outcomes
+    ccb = Task.objects.filter(case=case, agency__code="CCB")
+    assert ccb.count() == 2  # the law's two, whoever issued them
+    assert Task.objects.filter(case=case, agency__code="ABC").count() == 2  # one per ABC account
+    assert audit_rows("task.create", case_id=case.pk) == 4
 
 
 def result_client(user) -> APIClient:
