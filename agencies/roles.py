@@ -156,6 +156,11 @@ def acts_for(user, agency_id) -> bool:
     return can(user, "acts_for_own_agency") and user.agency_id is not None and user.agency_id == agency_id
 
 
+def is_own_request(user, obj) -> bool:
+    """``user`` created ``obj`` (its ``created_by``): the four-eyes rule keeps them from approving it."""
+    return user is not None and user.pk is not None and getattr(obj, "created_by_id", None) == user.pk
+
+
 def policy_table() -> str:
     """The policy as a Markdown table: one row per capability, one column per role."""
     columns = [*POLICIES.values(), ADMINISTRATOR, NOBODY]

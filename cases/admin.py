@@ -4,7 +4,19 @@ from django.contrib import admin
 
 from agencies.admin import AuditedAdminMixin
 
-from .models import Case, Channel, District, FraudType, Identifier, Task, TaskTypeConfig, Transfer, Victim
+from .models import (
+    Case,
+    Channel,
+    District,
+    FraudType,
+    Identifier,
+    LegalDocument,
+    LegalDocumentFormat,
+    Task,
+    TaskTypeConfig,
+    Transfer,
+    Victim,
+)
 
 
 @admin.register(FraudType, Channel)
@@ -25,6 +37,13 @@ class TaskTypeConfigAdmin(AuditedAdminMixin, admin.ModelAdmin):
     # Approval, documents and sectors are the type's declaration (cases.task_types), not data.
     list_display = ("code", "name", "name_en", "deadline_minutes")
     list_editable = ("deadline_minutes",)
+
+
+@admin.register(LegalDocumentFormat)
+class LegalDocumentFormatAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    # With no active format the built-in shape applies (cases.legal_documents.DEFAULT_PATTERN).
+    list_display = ("name", "description", "pattern", "sort_order", "is_active")
+    list_editable = ("sort_order", "is_active")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -84,3 +103,12 @@ class TransferAdmin(ReadOnlyAdmin):
     search_fields = ("=case__reference",)
     list_select_related = ("case", "from_identifier", "to_identifier")
     show_full_result_count = False
+
+
+@admin.register(LegalDocument)
+class LegalDocumentAdmin(ReadOnlyAdmin):
+    # Registered as numbers enter (cases.actions.legal_documents); never edited.
+    list_display = ("number", "issuer", "year", "serial", "case", "created_at")
+    list_filter = ("year",)
+    search_fields = ("=number", "issuer")
+    list_select_related = ("case",)

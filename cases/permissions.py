@@ -25,8 +25,19 @@ def can_create_task(user) -> bool:
 
 
 def can_approve(user, task, needs_supervisor: bool) -> bool:
-    """Approve ``task``: its type may need a supervisor (``TaskTypeConfig.needs_supervisor``)."""
-    return roles.can(user, "approves_supervisor_types" if needs_supervisor else "approves_analyst_types")
+    """Approve ``task``: its type may need a supervisor (``TaskTypeSpec.needs_supervisor``).
+
+    Four eyes: a task that needs a supervisor is never approved by the person
+    who created it (``roles.is_own_request``), whatever their role.
+    """
+    if needs_supervisor:
+        return roles.can(user, "approves_supervisor_types") and not roles.is_own_request(user, task)
+    return roles.can(user, "approves_analyst_types")
+
+
+def awaits_another_approver(user, task, needs_supervisor: bool) -> bool:
+    """``user`` could approve the type but created ``task``: another supervisor must (the queue says so)."""
+    return needs_supervisor and roles.can(user, "approves_supervisor_types") and roles.is_own_request(user, task)
 
 
 def can_cancel(user) -> bool:

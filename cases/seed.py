@@ -12,7 +12,8 @@ from agencies.seed import DISTRICT_BUREAUS, bureau_code
 
 from . import task_types
 from .choices import DistrictKind
-from .models import Channel, District, FraudType, TaskTypeConfig
+from .legal_documents import DEFAULT_DESCRIPTION, DEFAULT_PATTERN
+from .models import Channel, District, FraudType, LegalDocumentFormat, TaskTypeConfig
 
 FRAUD_TYPES = [
     ("order_brushing", "刷单返利", "Order-brushing rebates"),
@@ -76,4 +77,10 @@ def seed_reference() -> int:
                 "sort_order": order,
             },
         )[1]
+    # The usual shape of a legal document number, once: the administrator edits it or adds others.
+    if not LegalDocumentFormat.objects.exists():
+        LegalDocumentFormat.objects.create(
+            name="机关代字〔年份〕序号号", pattern=DEFAULT_PATTERN, description=DEFAULT_DESCRIPTION
+        )
+        created += 1
     return created

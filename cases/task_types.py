@@ -82,7 +82,13 @@ class ResultPage:
 
 @dataclass(frozen=True)
 class TargetLimit:
-    """At most ``count`` live tasks of the type per target and case."""
+    """At most ``count`` tasks of the type per target and case, whatever became of them.
+
+    A task that lapsed, failed, was refused or was withdrawn after approval
+    still counts (the agency had it); only one withdrawn before anyone approved
+    it, which never left the centre, does not. ``create_task`` counts under the
+    target's row lock, so concurrent requests cannot pass the limit together.
+    """
 
     count: int
     message: Promise
@@ -268,7 +274,7 @@ register(
         holding=Holding(case_total="amount_stopped", lapses_after=timedelta(hours=48)),
         lapse_bounds_delivery=True,
         golden_hour=True,
-        # The law allows one renewal: at most two per account and case.
+        # The law allows one renewal: at most two per account and case, ever (protocol v1.1: a third is a 400).
         target_limit=TargetLimit(2, _("This account already has two stop-payments in this case.")),
         watchers=frozenset({Watcher.LAPSE_WARNING}),
         page=_HOLD_PAGE,

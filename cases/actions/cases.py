@@ -26,6 +26,7 @@ from ..models import Case, Channel, District, FraudType, Victim
 from ..validators import normalise_identifier, validate_amount, validate_resident_id
 from .common import change_row, require
 from .identifiers import add_identifier, add_transfer
+from .legal_documents import use_legal_document
 
 
 def next_case_reference(reported_at: datetime) -> str:
@@ -172,7 +173,11 @@ def file_case(case: Case, *, acting_user: User, filing_number: str) -> Case:
     ) as case:
         if case.status != CaseStatus.OPEN:
             raise Conflict(_("Only an open case can be filed."))
-        case.status, case.filing_number = CaseStatus.FILED, filing_number.strip()
+        # The filing decision (立案决定书) is a legal document: its number has the shape, and is this case's.
+        case.status, case.filing_number = (
+            CaseStatus.FILED,
+            use_legal_document(case, filing_number, field="filing_number"),
+        )
     return case
 
 

@@ -14,7 +14,7 @@ from .. import permissions, task_types
 from ..choices import IdentifierRole, ProposalState, TargetKind, TaskType
 from ..models import Case, CaseIdentifier, FollowUpProposal, Task, Transfer
 from .common import require
-from .tasks import approve_if_allowed, create_task, live_tasks
+from .tasks import approve_if_allowed, at_target_limit, create_task, live_tasks, lock_target
 
 
 @transaction.atomic
@@ -31,9 +31,13 @@ def issue_follow_ups(
     )
     if proposal_ids is not None:
         proposals = proposals.filter(pk__in=proposal_ids)
+    stop = task_types.get(TaskType.EMERGENCY_STOP_PAYMENT)
     tasks = []
     for proposal in proposals:
-        if live_tasks(case.pk, proposal.identifier_id, TaskType.EMERGENCY_STOP_PAYMENT):
+        lock_target(proposal.identifier_id)
+        if live_tasks(case.pk, proposal.identifier_id, stop.code) or at_target_limit(
+            stop, case.pk, proposal.identifier_id
+        ):
             proposal.state = ProposalState.DISMISSED
             proposal.save(update_fields=["state"])
             continue
@@ -60,11 +64,17 @@ def issue_follow_ups(
 def issue_stop_payments(case: Case, *, acting_user: User, approve: bool = True) -> list[Task]:
     """One click: a stop-payment to the holding bank for every receiving account of the case.
 
-    Accounts that already have a live stop-payment, or whose bank is unknown or
-    cannot receive a stop-payment (not a financial institution), are skipped.
+    Accounts that already have a live stop-payment or the two the law allows,
+    or whose bank is unknown or cannot receive a stop-payment (not a financial
+    institution), are skipped. The case row is locked first and each account
+    before it is counted (``lock_target``), so concurrent clicks on one case run one after the
+    other and the later ones skip what the first issued.
     """
     require(permissions.can_create_task(acting_user), _("Only the centre creates tasks."))
     stop = task_types.get(TaskType.EMERGENCY_STOP_PAYMENT)
+    # FOR NO KEY UPDATE: one-clicks exclude each other, while a single task created meanwhile
+    # (its row references the case: FOR KEY SHARE) is not blocked, so the two never deadlock.
+    Case.objects.select_for_update(no_key=True).filter(pk=case.pk).values_list("pk", flat=True).first()
     links = (
         CaseIdentifier.objects.filter(
             case=case, role=IdentifierRole.RECEIVING_ACCOUNT, identifier__kind=TargetKind.BANK_ACCOUNT
@@ -77,7 +87,10 @@ def issue_stop_payments(case: Case, *, acting_user: User, approve: bool = True) 
     for link in links:
         identifier = link.identifier
         bank = identifier.bank
-        if bank is None or bank.sector not in stop.sectors or live_tasks(case.pk, identifier.pk, stop.code):
+        if bank is None or bank.sector not in stop.sectors:
+            continue
+        lock_target(identifier.pk)
+        if live_tasks(case.pk, identifier.pk, stop.code) or at_target_limit(stop, case.pk, identifier.pk):
             continue
         tasks.append(
             create_task(

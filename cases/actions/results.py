@@ -30,7 +30,7 @@ from ..choices import (
 from ..models import Case, FollowUpProposal, Task
 from .common import NoChange, notify, require
 from .identifiers import add_identifier, add_transfer
-from .tasks import change_task, live_tasks, task_type
+from .tasks import at_target_limit, change_task, live_tasks, task_type
 
 
 def result_digest(status: str, executed_at: str | None, reason: str | None, result: dict) -> str:
@@ -128,7 +128,12 @@ def _take_onward_transfers(task: Task, transfers: list[dict], acting_user: User)
                 source_task=task,
             )
         # The next layer is stopped by a stop-payment to the bank holding the account.
-        if bank is None or bank.sector not in follow_up.sectors or live_tasks(case.pk, account.pk, follow_up.code):
+        if (
+            bank is None
+            or bank.sector not in follow_up.sectors
+            or live_tasks(case.pk, account.pk, follow_up.code)
+            or at_target_limit(follow_up, case.pk, account.pk)
+        ):
             continue
         _proposal, created = FollowUpProposal.objects.get_or_create(
             case=case,

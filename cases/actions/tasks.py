@@ -31,9 +31,10 @@ from ..task_types import TaskTypeSpec
 from ..validators import validate_amount
 from .common import NoChange, change_row, notify, require
 from .identifiers import add_identifier
+from .legal_documents import use_legal_document
 
-# Tasks in these states count against a type's per-target limit (a stop-payment
-# lapsed or refused does not; one completed does, the law allows one renewal).
+# Tasks in these states are live: the one-click stop-payment and follow-up
+# proposals skip an account that has one.
 LIVE_STATES = frozenset(
     {TaskState.PENDING_APPROVAL, TaskState.APPROVED, TaskState.DISPATCHED, TaskState.ACCEPTED, TaskState.COMPLETED}
 )
@@ -60,6 +61,34 @@ def deadline_minutes(spec: TaskTypeSpec) -> int:
 def live_tasks(case_id: int, identifier_id: int, type: str) -> int:
     """How many tasks of ``type`` on this target in this case are live (``LIVE_STATES``)."""
     return Task.objects.filter(case_id=case_id, target_id=identifier_id, type=type, state__in=LIVE_STATES).count()
+
+
+def counted_tasks(case_id: int, identifier_id: int, type: str) -> int:
+    """How many tasks of ``type`` on this target in this case count against the type's ``TargetLimit``.
+
+    Every one whatever became of it, except one withdrawn before it was approved
+    (it never reached the agency).
+    """
+    return (
+        Task.objects.filter(case_id=case_id, target_id=identifier_id, type=type)
+        .exclude(state=TaskState.CANCELLED, approved_at__isnull=True)
+        .count()
+    )
+
+
+def at_target_limit(spec: TaskTypeSpec, case_id: int, identifier_id: int) -> bool:
+    """Whether the type's per-target limit is reached; call it holding the target's row lock."""
+    limit = spec.target_limit
+    return limit is not None and counted_tasks(case_id, identifier_id, spec.code) >= limit.count
+
+
+def lock_target(identifier_id: int) -> None:
+    """Serialise every issuer of a task on this target until the transaction ends.
+
+    ``FOR NO KEY UPDATE``: issuers exclude each other, while rows that merely
+    reference the identifier (a task, a transfer) are still inserted meanwhile.
+    """
+    Identifier.objects.select_for_update(no_key=True).filter(pk=identifier_id).values_list("pk", flat=True).first()
 
 
 def task_state(task: Task) -> dict:
@@ -132,6 +161,10 @@ def create_task(
         errors["target"] = _("Give a target value, or the target kind none without a value.")
     if errors:
         raise ValidationError(errors)
+    legal_document_number = (legal_document_number or "").strip()
+    if legal_document_number:
+        # Of an accepted shape, and not another case's document (docs/legal-limits.md).
+        legal_document_number = use_legal_document(case, legal_document_number)
     target = None
     if target_kind != TargetKind.NONE:
         try:
@@ -148,12 +181,11 @@ def create_task(
             )
         except ValidationError as exc:
             raise ValidationError({"target": exc.messages}) from None
-    limit = spec.target_limit
-    if limit is not None and target is not None:
-        # Serialise concurrent issuers on the identifier row so the limit holds.
-        Identifier.objects.select_for_update().filter(pk=target.pk).first()
-        if live_tasks(case.pk, target.pk, spec.code) >= limit.count:
-            raise ValidationError({"target": str(limit.message)})
+    if spec.target_limit is not None and target is not None:
+        # Counted under the identifier's row lock: concurrent issuers wait here, then see each other's tasks.
+        lock_target(target.pk)
+        if at_target_limit(spec, case.pk, target.pk):
+            raise ValidationError({"target": str(spec.target_limit.message)})
     task = Task.objects.create(
         case=case,
         type=spec.code,
@@ -161,7 +193,7 @@ def create_task(
         target_kind=target_kind,
         target=target,
         amount=amount,
-        legal_document_number=(legal_document_number or "").strip(),
+        legal_document_number=legal_document_number,
         note=note,
         follows=follows,
         deadline=timezone.now() + timedelta(minutes=deadline_minutes(spec)),
@@ -183,6 +215,10 @@ def approve_task(task: Task, *, acting_user: User) -> Task:
     fields = ["state", "approved_by", "approved_at", "deadline"]
     with change_task(task, acting_user=acting_user, action=AuditAction.TASK_APPROVE, fields=fields) as task:
         spec = task_type(task.type)
+        require(
+            not permissions.awaits_another_approver(acting_user, task, spec.needs_supervisor),
+            _("You created this task: another supervisor must approve it."),
+        )
         require(
             permissions.can_approve(acting_user, task, spec.needs_supervisor),
             _("This task type needs a supervisor's approval."),
@@ -239,11 +275,19 @@ def mark_dispatched(task: Task, *, acting_user: User | None = None, at: datetime
 
 
 @transaction.atomic
-def cancel_task(task: Task, *, acting_user: User, reason: str = "") -> Task:
-    """The centre withdraws a task (a supervisor returning it from the approval queue too)."""
+def cancel_task(task: Task, *, acting_user: User, reason: str = "", pending_only: bool = False) -> Task:
+    """The centre withdraws a task (a supervisor returning it from the approval queue too).
+
+    With ``pending_only`` (returning it from the queue) a task someone approved
+    meanwhile is not withdrawn behind the returner's back: ``InvalidTransition``
+    (409), decided under the row lock, so a return racing an approval loses or
+    wins whole.
+    """
     require(permissions.can_cancel(acting_user), _("Only the centre cancels tasks."))
     fields = ["state", "reason", "finished_at"]
     with change_task(task, acting_user=acting_user, action=AuditAction.TASK_CANCEL, fields=fields) as task:
+        if pending_only and task.state != TaskState.PENDING_APPROVAL:
+            raise InvalidTransition(task.state, TaskState.CANCELLED)
         task.transition_to(TaskState.CANCELLED)
         task.reason, task.finished_at = reason[:2000], timezone.now()
     return task

@@ -1,5 +1,6 @@
 from .case import Case, CaseGroupObjectPermission, CaseUserObjectPermission, Victim
 from .identifier import CaseIdentifier, Identifier, Transfer
+from .legal import LegalDocument, LegalDocumentFormat
 from .reference import Channel, District, FraudType, TaskTypeConfig
 from .task import FollowUpProposal, Task
 
@@ -13,6 +14,8 @@ __all__ = [
     "FollowUpProposal",
     "FraudType",
     "Identifier",
+    "LegalDocument",
+    "LegalDocumentFormat",
     "Task",
     "TaskTypeConfig",
     "Transfer",

@@ -17,7 +17,7 @@ from coordination import audit, hooks
 from coordination.choices import AuditAction
 from coordination.views import ScopedView, redirect_back
 
-from .. import actions, permissions
+from .. import actions, permissions, task_types
 from ..choices import AWAITING_AGENCY_STATES, OPEN_TASK_STATES, ResultStatus, TaskState
 from ..forms import OnwardFormSet, RejectForm, ResultForm
 from ..models import Task
@@ -74,6 +74,8 @@ class TaskDetailView(ScopedView):
                 "onward": onward,
                 "reject_form": reject_form or RejectForm(),
                 "can_approve": pending and permissions.can_approve(user, task, spec.needs_supervisor),
+                # Four eyes: the creator is told another supervisor approves it, and offered no button.
+                "awaits_another": pending and permissions.awaits_another_approver(user, task, spec.needs_supervisor),
                 "can_withdraw": task.state in OPEN_TASK_STATES and permissions.can_cancel(user),
                 "nav": "inbox" if user.is_agency_user else "cases",
             },
@@ -175,7 +177,11 @@ class TaskActionView(ScopedView):
                 success=_("Task rejected."),
             )
         elif what == "approve":
-            self.run_action(actions.approve_task, task, acting_user=user, success=_("Task approved."))
+            if permissions.awaits_another_approver(user, task, actions.task_type(task.type).needs_supervisor):
+                # Four eyes: a message on the page, not a 403 (the action refuses it too).
+                messages.error(request, _("You created this task: another supervisor must approve it."))
+            else:
+                self.run_action(actions.approve_task, task, acting_user=user, success=_("Task approved."))
         elif what == "return":
             if not permissions.can_cancel(user):
                 raise PermissionDenied
@@ -242,6 +248,12 @@ class ApprovalQueueView(ScopedView):
             .select_related("case", "agency", "target", "created_by")
             .order_by("created_at", "id")[:QUEUE_LIMIT]
         )
+        for task in tasks:
+            # Four eyes: a supervisor's own request waits for another supervisor.
+            spec = task_types.registry.find(task.type)
+            task.awaits_another = spec is not None and permissions.awaits_another_approver(
+                request.user, task, spec.needs_supervisor
+            )
         return render(request, "cases/approvals.html", {"tasks": tasks, "nav": "approvals", "limit": QUEUE_LIMIT})
 
     def post(self, request):
@@ -256,7 +268,12 @@ class ApprovalQueueView(ScopedView):
             reason = request.POST.get("reason", "").strip()
             done = 0
             for task in tasks:
-                if self.run_action(actions.cancel_task, task, acting_user=request.user, reason=reason) is not None:
+                if (
+                    self.run_action(
+                        actions.cancel_task, task, acting_user=request.user, reason=reason, pending_only=True
+                    )
+                    is not None
+                ):
                     done += 1
             messages.success(request, _("%(n)d task(s) returned.") % {"n": done})
         else:

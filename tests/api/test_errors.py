@@ -238,7 +238,12 @@ def test_write_throttle_answers_429_with_retry_after(api, analyst, case, setting
     from tests.conftest import make_user
 
     other = api(make_user("t_analyst2", "AFC", "analyst"))
-    assert other.post(f"/api/v1/cases/{case.pk}/file/", {"filing_number": "F-1"}, format="json").status_code == 200
+    assert (
+        other.post(
+            f"/api/v1/cases/{case.pk}/file/", {"filing_number": "成公立字〔2026〕1号"}, format="json"
+        ).status_code
+        == 200
+    )
 
 
 def test_unknown_api_urls_answer_json_like_a_missing_object(api, analyst):

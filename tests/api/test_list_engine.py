@@ -67,8 +67,8 @@ def varied(analyst):
         rows.append(new_case(analyst, days_ago=days, district=district, fraud=fraud, bank=bank, n=n))
     for case in rows[::2]:
         actions.issue_stop_payments(case, acting_user=analyst)  # the bank joins the case
-    actions.file_case(rows[1], acting_user=analyst, filing_number="F-1")
-    actions.file_case(rows[4], acting_user=analyst, filing_number="F-2")
+    actions.file_case(rows[1], acting_user=analyst, filing_number="成公立字〔2026〕1号")
+    actions.file_case(rows[4], acting_user=analyst, filing_number="成公立字〔2026〕2号")
     return rows
 
 

@@ -58,14 +58,14 @@ def test_bulk_approval_reports_each_task(api, analyst, supervisor, case):
     from cases import actions
     from tests.conftest import agency
 
-    freeze_case = actions.file_case(case, acting_user=analyst, filing_number="F-1")
+    freeze_case = actions.file_case(case, acting_user=analyst, filing_number="成公立字〔2026〕1号")
     stop = actions.create_task(
         freeze_case, acting_user=analyst, type="emergency_stop_payment", agency=agency("CCB"),
         target_kind="bank_account", target_value="6217000010011111111",
     )  # fmt: skip
     freeze = actions.create_task(
         freeze_case, acting_user=analyst, type="freeze", agency=agency("CCB"), target_kind="bank_account",
-        target_value="6217000010022222222", legal_document_number="冻结决定书 1号",
+        target_value="6217000010022222222", legal_document_number="成公冻字〔2026〕1号",
     )  # fmt: skip
     answer = api(analyst).post("/api/v1/tasks/approve/", {"ids": [stop.pk, freeze.pk, 10**9]}, format="json").json()
     assert answer["approved"] == [stop.pk]

@@ -21,7 +21,7 @@ def _context(user):
 
 def test_fast_representations_equal_drf(analyst, auditor, ccb_liaison, icbc_liaison, stop_task):
     case = stop_task.case
-    actions.file_case(case, acting_user=analyst, filing_number="F-9")
+    actions.file_case(case, acting_user=analyst, filing_number="成公立字〔2026〕9号")
     completed = actions.submit_result(
         stop_task,
         acting_user=ccb_liaison,

@@ -97,7 +97,7 @@ def task_body(spec: TaskTypeSpec, case: Case, to: Agency) -> dict:
 def prepared_case(spec: TaskTypeSpec, analyst) -> Case:
     case = make_case(analyst)
     if spec.needs_filed_case:
-        case = actions.file_case(case, acting_user=analyst, filing_number="LA-2026-0001")
+        case = actions.file_case(case, acting_user=analyst, filing_number="成公立字〔2026〕1号")
     return case
 
 
