@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from kombu import pools as kombu_pools
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -109,12 +111,16 @@ def use_broker(url: str | None, *, eager: bool = False) -> None:
         app.conf.broker_write_url = None
         app.conf.broker_read_url = None
     app.conf.task_always_eager = eager
-    # Drop cached connections and producers so the next publish uses the new URL.
+    # Drop cached connections and producers so the next publish uses the new URL. The
+    # pools are kombu's process-wide ones, keyed by URL: closing one and leaving it in
+    # kombu's registry would hand the closed pool to the next user of that URL (an eager
+    # publish after a live test: "Acquire on closed pool"), so the registry is reset too.
     if app._pool is not None:
         with contextlib.suppress(Exception):
             app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    kombu_pools.reset()
 
 
 def worker_env(database_url: str, redis_url: str, platform_url: str = "http://127.0.0.1:9", **extra: str) -> dict:

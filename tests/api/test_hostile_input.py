@@ -512,7 +512,7 @@ def test_hostile_results_are_refused_and_nothing_is_stored(world, body, field):
 
 def test_a_freeze_lapses_within_six_months(world):
     analyst, case = world["analyst"], world["case"]
-    case = actions.file_case(case, acting_user=analyst, filing_number="LA-2026-1")
+    case = actions.file_case(case, acting_user=analyst, filing_number="成公立字〔2026〕1号")
     freeze = actions.create_task(
         case,
         acting_user=analyst,
@@ -521,7 +521,7 @@ def test_a_freeze_lapses_within_six_months(world):
         target_kind="bank_account",
         target_value=RECEIVING_ACCOUNT,
         amount=Decimal("1000.00"),
-        legal_document_number="冻字第1号",
+        legal_document_number="成公冻字〔2026〕1号",
     )
     actions.approve_task(freeze, acting_user=world["supervisor"])
     executed = timezone.now() - timedelta(minutes=1)
