@@ -28,6 +28,7 @@ from ..choices import (
     TransferSource,
 )
 from ..models import Case, FollowUpProposal, Task
+from ..result_rules import clean_task_result
 from .common import NoChange, notify, require
 from .identifiers import add_identifier, add_transfer
 from .tasks import at_target_limit, change_task, live_tasks, task_type
@@ -62,7 +63,9 @@ def submit_result(
     """
     require(permissions.can_act_for_agency(acting_user, task), _("Only the assigned agency reports results."))
     spec = task_type(task.type)
-    cleaned = spec.clean_result(status, result)
+    # The type's fields and the v1.1 rules that need the task: every path (API, page,
+    # import) gets them, so a refused result names its field and stores nothing.
+    cleaned = clean_task_result(task, status=status, result=result, executed_at=executed_at)
     executed_iso = executed_at.isoformat() if executed_at else None
     digest = result_digest(status, executed_iso, reason, cleaned)
     fields = ["state", "result_status", "result", "result_digest", "executed_at", "finished_at", "reason"]

@@ -26,7 +26,6 @@ from coordination.validators import parse_amount
 from .. import task_types
 from ..choices import CaseStatus, IdentifierKind, ResultStatus, TargetKind, TaskState
 from ..models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Task, Transfer, Victim
-from ..result_rules import clean_task_result
 from ..validators import (
     MAX_AMOUNT,
     check_case_times,
@@ -229,26 +228,15 @@ class OptionalReasonSerializer(serializers.Serializer):
 class ResultSerializer(serializers.Serializer):
     """A partner's result (protocol: "Result" and "v1.1 rules on results").
 
-    With the task in the context, the per-type fields and the rules that need
-    the task (times, ``lapses_at``, ``amount_held``) are checked here, before the
-    action, so a refused result names its field and stores nothing.
+    The per-type fields and the rules that need the task (times, ``lapses_at``,
+    ``amount_held``) are checked by the action (``cases.result_rules``), so a
+    refused result names its field and stores nothing, whatever the path.
     """
 
     status = serializers.ChoiceField(choices=ResultStatus.choices)
     executed_at = InstantField(required=False, allow_null=True)
     reason = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=2000)
     result = serializers.JSONField(required=False, allow_null=True)
-
-    def validate(self, attrs):
-        task = self.context.get("task")
-        if task is not None:
-            try:
-                clean_task_result(
-                    task, status=attrs["status"], result=attrs.get("result"), executed_at=attrs.get("executed_at")
-                )
-            except DjangoValidationError as exc:
-                raise serializers.ValidationError(exc.message_dict) from None
-        return attrs
 
 
 class BulkApproveSerializer(serializers.Serializer):

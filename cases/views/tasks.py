@@ -21,7 +21,6 @@ from .. import actions, permissions, task_types
 from ..choices import AWAITING_AGENCY_STATES, OPEN_TASK_STATES, ResultStatus, TaskState
 from ..forms import OnwardFormSet, RejectForm, ResultForm
 from ..models import Task
-from ..result_rules import clean_task_result
 
 # Pages show this many rows at most (nearest deadlines, oldest requests): a page is
 # for working, and rendering hundreds of rows with their forms costs more than it helps.
@@ -123,8 +122,6 @@ class TaskDetailView(ScopedView):
                 for f in rows
             ]
         try:
-            # The v1.1 rules that need the task (times, amount held at most the amount asked).
-            clean_task_result(task, status=data["status"], result=result)
             actions.submit_result(
                 task, acting_user=request.user, status=data["status"], result=result, reason=data.get("reason") or None
             )
