@@ -222,9 +222,12 @@ LAYOUT = r"""(primary) => {
 }"""
 
 
-def check(page, row: Page, label: str, screenshots) -> list[str]:
-    """Every check of one page already loaded: axe at both widths, layout at 390 px."""
+def check(page, row: Page, label: str, screenshots, language: str) -> list[str]:
+    """Every check of one page already loaded: its language, axe at both widths, layout at 390 px."""
     problems = []
+    lang = page.evaluate("document.documentElement.lang")
+    if lang != {"zh-CN": "zh-Hans"}.get(language, language):
+        problems.append(f"{label}: <html lang={lang!r}> in a {language} browser")
     for viewport, (width, height) in VIEWPORTS.items():
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(100)  # media queries and the charts' resize
@@ -235,7 +238,7 @@ def check(page, row: Page, label: str, screenshots) -> list[str]:
     return problems
 
 
-def visit(page, live_server, row: Page, objects: dict, label: str, screenshots) -> list[str]:
+def visit(page, live_server, row: Page, objects: dict, label: str, screenshots, language: str) -> list[str]:
     response = page.goto(live_server.url + row.url(objects))
     page.wait_for_load_state("networkidle")
     problems = []
@@ -243,7 +246,7 @@ def visit(page, live_server, row: Page, objects: dict, label: str, screenshots) 
         problems.append(f"{label}: status {response and response.status}, expected {row.status}")
     if "/accounts/login/" in page.url and row.name != "login":
         return [*problems, f"{label}: sent to the login page"]
-    return problems + check(page, row, label, screenshots)
+    return problems + check(page, row, label, screenshots, language)
 
 
 def lock_out(page, live_server) -> None:
@@ -266,50 +269,57 @@ def server_error_html(language: str) -> str:
         return error_500(request).content.decode()
 
 
-ROLE_PARAMS = [
-    pytest.param(role, language, id=f"{role}-{language}", marks=BROWSER_MARKS)
-    for role in ("anonymous", *USERS)
-    for language in LANGUAGES
-]
+def serve_server_error(language: str):
+    """A route handler answering with the 500 page (nothing in the URLconf fails on purpose)."""
+    html = server_error_html(language)
+
+    def handler(route):
+        route.fulfill(status=500, content_type="text/html; charset=utf-8", body=html)
+
+    return handler
 
 
-@pytest.mark.parametrize(("role", "language"), ROLE_PARAMS)
-def test_pages_are_accessible_and_fit_a_phone(live_server, browser, screenshots, role, language):
+ROLE_PARAMS = [pytest.param(role, id=role, marks=BROWSER_MARKS) for role in ("anonymous", *USERS)]
+
+
+def log_in(page, live_server, user) -> None:
+    page.goto(live_server.url + reverse("login"))
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert "/accounts/login/" not in page.url, f"login failed for {user.username}"
+
+
+@pytest.mark.parametrize("role", ROLE_PARAMS)
+def test_pages_are_accessible_and_fit_a_phone(live_server, browser, screenshots, role):
+    """One test per role (the data is built once); each language in its own browser context."""
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `make nodedeps-test` (npm ci installs axe-core)")
     users = {key: make_user(*spec) for key, spec in USERS.items()}
     objects = {**build_objects(users), "role": role}
-    context = browser.new_context(locale=language, viewport={"width": 1440, "height": 900})
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    if role != "anonymous":
-        page.goto(live_server.url + reverse("login"))
-        page.fill("#id_username", users[role].username)
-        page.fill("#id_password", PASSWORD)
-        page.click("main form button[type=submit]")
-        page.wait_for_load_state()
-        assert "/accounts/login/" not in page.url
-    else:
-        page.route(
-            "**/__a11y__/500/",
-            lambda route: route.fulfill(
-                status=500, content_type="text/html; charset=utf-8", body=server_error_html(language)
-            ),
-        )
     problems: list[str] = []
-    try:
-        for index, row in enumerate(PAGES):
-            if role not in row.roles:
-                continue
-            label = f"{role}-{language}-{index:02d}-{row.name}"
-            if row.name == "locked-out":
-                lock_out(page, live_server)
-                problems += check(page, row, label, screenshots)
-            else:
-                problems += visit(page, live_server, row, objects, label, screenshots)
-    finally:
-        context.close()
+    errors: list[str] = []
+    for language in LANGUAGES:
+        context = browser.new_context(locale=language, viewport={"width": 1440, "height": 900})
+        context.set_default_timeout(15000)
+        page = context.new_page()
+        page.on("pageerror", lambda exc, language=language: errors.append(f"{language}: {exc}"))
+        if role == "anonymous":
+            page.route("**/__a11y__/500/", serve_server_error(language))
+        else:
+            log_in(page, live_server, users[role])
+        try:
+            for index, row in enumerate(PAGES):
+                if role not in row.roles:
+                    continue
+                label = f"{role}-{language}-{index:02d}-{row.name}"
+                if row.name == "locked-out":
+                    lock_out(page, live_server)
+                    problems += check(page, row, label, screenshots, language)
+                else:
+                    problems += visit(page, live_server, row, objects, label, screenshots, language)
+        finally:
+            context.close()
     problems += [f"script error: {e}" for e in errors]
     assert not problems, "\n".join(problems)
