@@ -16,7 +16,7 @@ TEST_WORKERS ?= auto
 I18N_IGNORE := --ignore=.venv --ignore=var --ignore=node_modules --ignore=static/vendor --ignore=test-artifacts --ignore=tests
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sysdeps-test sysdeps-gettext compilemessages test run lint fmt \
+.PHONY: help venv sysdeps-test sysdeps-gettext nodedeps-test compilemessages test run lint fmt \
 	schema bench faults messages clean
 
 help:
@@ -81,6 +81,22 @@ sysdeps-test:
 	command -v msgfmt >/dev/null 2>&1 || pkgs="$$pkgs gettext"; \
 	if [ -n "$$pkgs" ]; then $(call apt_install,$$pkgs); fi
 
+# npm packages the browser tests use (axe-core, pinned in package-lock.json), from
+# the npm registry; never from a CDN. The stamp keeps it instant once installed
+# (npm gives package files a fixed 1985 mtime, so they cannot be the target).
+NODE_STAMP := node_modules/.installed
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { $(call apt_install,nodejs npm); }
+	@for attempt in 1 2 3 4; do \
+		npm ci --no-audit --no-fund && exit 0; \
+		echo "make: npm ci failed (attempt $$attempt of 4); retrying" >&2; \
+		sleep $$((attempt * 5)); \
+	done; exit 1
+	@touch $@
+
+nodedeps-test: $(NODE_STAMP)
+
 sysdeps-gettext:
 	@command -v msgfmt >/dev/null 2>&1 || { $(call apt_install,gettext); }
 
@@ -101,7 +117,7 @@ compilemessages: venv
 # --pdb needs): each worker has its own test database and cache keys, and the tests
 # that start real processes, servers or a browser all run on one worker, in order
 # (tests/conftest.py groups them). One pytest run: one exit status, one summary.
-test: venv sysdeps-test compilemessages
+test: venv sysdeps-test nodedeps-test compilemessages
 	exec $(PY) scripts/with_services.py $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup $(ARGS)
 
 run: venv sysdeps-gettext

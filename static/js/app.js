@@ -109,8 +109,42 @@
     setInterval(function () { if (Date.now() - last > limit) window.afcIdle = true; }, 30000);
   }
 
+  // Narrow screens: each table row becomes a card whose cells carry their column's
+  // name (CSS shows data-label before the value under 640 px; see app.css "Phones").
+  // Tables without a header row are left alone and scroll inside their box instead.
+  function stackTables(root) {
+    root.querySelectorAll("main table").forEach(function (table) {
+      var head = table.tHead;
+      if (!head || !head.rows.length) return;
+      var labels = [];
+      Array.prototype.forEach.call(head.rows[0].cells, function (th) {
+        for (var i = 0; i < th.colSpan; i++) labels.push(th.textContent.trim());
+      });
+      table.classList.add("stack");
+      Array.prototype.forEach.call(table.tBodies, function (body) {
+        Array.prototype.forEach.call(body.rows, function (tr) {
+          var col = 0;
+          Array.prototype.forEach.call(tr.cells, function (td) {
+            if (td.colSpan === 1 && !td.hasAttribute("data-label")) td.setAttribute("data-label", labels[col] || "");
+            col += td.colSpan;
+          });
+        });
+      });
+    });
+  }
+
+  // A box that scrolls by itself (a long timeline) must be reachable by keyboard.
+  function focusableScrollers(root) {
+    root.querySelectorAll("main *").forEach(function (el) {
+      if (el.hasAttribute("tabindex") || el.scrollHeight <= el.clientHeight + 1 && el.scrollWidth <= el.clientWidth + 1) return;
+      var style = getComputedStyle(el);
+      if (/(auto|scroll)/.test(style.overflowX + style.overflowY)) el.setAttribute("tabindex", "0");
+    });
+  }
+
   function ready() {
     watchIdle();
+    stackTables(document);
     document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
       s.addEventListener("change", function () { s.form.submit(); });
     });
@@ -129,7 +163,12 @@
     drawCharts();
     tickCountdowns();
     setInterval(tickCountdowns, 1000);
+    focusableScrollers(document);
   }
   document.addEventListener("DOMContentLoaded", ready);
-  document.addEventListener("htmx:afterSwap", function (e) { tickCountdowns(); setupFormsets(e.target); });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    tickCountdowns();
+    setupFormsets(e.target);
+    stackTables(document);
+  });
 })();
