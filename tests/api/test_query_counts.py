@@ -214,7 +214,16 @@ def test_query_counts_are_pinned_and_independent_of_rows(analyst, ccb_liaison, a
         + ", ".join(f"{n}={v}" for n, v in report.items() if len(set(v)) > 1)
     )
     # The lists really did grow, so the equality above means something.
-    lists = ("case-list", "case-list (search)", "case-list (search, masked)", "case-identifiers", "case-transfers", "case-linked", "task-list", "proposal-list")
+    lists = (
+        "case-list",
+        "case-list (search)",
+        "case-list (search, masked)",
+        "case-identifiers",
+        "case-transfers",
+        "case-linked",
+        "task-list",
+        "proposal-list",
+    )
     for name in (*lists, "delivery-list", "notification-list"):
         assert large[name][1] >= 100 > small[name][1] or large[name][1] > small[name][1], (
             name,
