@@ -9,14 +9,22 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import migrations, models
 
+# The grams in PL/pgSQL, not SQL: PL/pgSQL keeps the inner query's plan between calls,
+# where an SQL function with a FROM is planned again on every row (30x slower to index).
+# COST 1000: where the planner walks the case list's index and filters (a common word),
+# the cheap ``strpos`` recheck runs first and spares most rows the array.
 FUNCTIONS_SQL = r"""
 CREATE OR REPLACE FUNCTION cases_search_grams(summary text, extra text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT coalesce(array_agg(DISTINCT substr(w, i, n)), '{}')
-  FROM regexp_split_to_table(lower(coalesce(summary, '') || ' ' || coalesce(extra, '')), '\s+') AS w,
-       generate_series(1, 3) AS n,
-       generate_series(1, length(w) - n + 1) AS i
-  WHERE w <> ''
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE COST 1000 AS $$
+BEGIN
+  RETURN ARRAY(
+    SELECT DISTINCT substr(w, i, n)
+    FROM unnest(regexp_split_to_array(lower(coalesce(summary, '') || ' ' || coalesce(extra, '')), '\s+')) AS w,
+         generate_series(1, 3) AS n,
+         generate_series(1, length(w) - n + 1) AS i
+    WHERE w <> ''
+  );
+END
 $$;
 CREATE OR REPLACE FUNCTION cases_search_query_grams(term text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
