@@ -124,6 +124,16 @@ def seed(dsn: str, cases: int, *, seed_value: int = 20261124, log=print) -> dict
     started = time.perf_counter()
     with psycopg.connect(dsn) as conn:
         conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        # The search's n-gram indexes compute an array per row: built once after the COPY,
+        # not row by row during it (several times faster).
+        search_indexes = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index JOIN pg_class c ON c.oid = indexrelid "
+                "WHERE c.relname IN ('case_search_idx', 'case_search_masked_idx')"
+            ).fetchall()
+        ]
+        conn.execute("DROP INDEX IF EXISTS case_search_idx, case_search_masked_idx")
         agencies = _ids(conn, "agencies_agency")
         fraud_types = list(_ids(conn, "cases_fraudtype").values())
         districts = list(_ids(conn, "cases_district").values())
@@ -261,6 +271,8 @@ def seed(dsn: str, cases: int, *, seed_value: int = 20261124, log=print) -> dict
         ident_cp.flush()
         for copier in (link_cp, transfer_cp, task_cp):
             copier.flush()
+        for definition in search_indexes:
+            conn.execute(definition)
         for table in ("cases_case", "cases_identifier"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         conn.execute("SELECT setval('case_reference_seq', %s)", [cases + 1])
