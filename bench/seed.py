@@ -271,6 +271,8 @@ def seed(dsn: str, cases: int, *, seed_value: int = 20261124, log=print) -> dict
         ident_cp.flush()
         for copier in (link_cp, transfer_cp, task_cp):
             copier.flush()
+        # The deferred foreign-key checks first: CREATE INDEX refuses a table with pending ones.
+        conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for definition in search_indexes:
             conn.execute(definition)
         for table in ("cases_case", "cases_identifier"):
