@@ -9,7 +9,11 @@ Scenarios (each one ``load`` run against the same gunicorn):
   half-way down the table (a keyset cursor built from the row there);
 - ``task_list_liaison``: CCB's liaison's task inbox;
 - ``case_detail``: a random case as an analyst;
-- ``task_create``: an analyst creating stop-payment tasks (writes, audit rows).
+- ``task_create``: an analyst creating stop-payment tasks (writes, audit rows);
+- ``case_search`` / ``case_search_masked``: the case list's partial search (``?q=``) as an
+  analyst (full data) and as an auditor (masked), over surnames, part of a name, the last
+  four digits of an account or phone, summary words and two words together
+  (``search_queries``).
 """
 
 from __future__ import annotations
@@ -70,6 +74,24 @@ def _deep_cursor(conn, depth: int) -> str:
     return quote(b64encode(urlencode(position).encode("ascii")).decode("ascii"))
 
 
+def search_queries(conn, rng) -> list[str]:
+    """Search-box queries of the kinds people type, drawn from the seeded data (cases/search.py)."""
+    tails = [
+        r[0][-4:]
+        for r in conn.execute(
+            "SELECT value FROM cases_identifier WHERE kind IN ('bank_account', 'phone') ORDER BY random() LIMIT 100"
+        ).fetchall()
+    ]
+    names = [r[0] for r in conn.execute("SELECT name FROM cases_victim ORDER BY random() LIMIT 100").fetchall()]
+    words = ["刷单", "保证金", "冒充公检法", "客服", "博彩", "征信"]
+    queries = []
+    for i in range(200):
+        name, tail = names[i % len(names)], tails[i % len(tails)]
+        queries += [name[0], name[1:] or name, tail, words[i % len(words)], f"{name[0]} {tail}"]
+    rng.shuffle(queries)
+    return queries
+
+
 def run(ctx) -> dict:
     import random
 
@@ -93,6 +115,7 @@ def run(ctx) -> dict:
             ).fetchall()
         ]
         deep = _deep_cursor(conn, max(0, ctx.cases // 2))
+        searches = [f"/api/v1/cases/?{urlencode({'q': q})}" for q in search_queries(conn, rng)]
     lookups = [f"/api/v1/identifiers/lookup/?kind=bank_account&value={v}" for v in accounts]
     lookups += [f"/api/v1/identifiers/lookup/?kind=bank_account&value=6299{n:015d}" for n in range(len(lookups) // 4)]
     case_ids = [rng.randint(1, max_case) for _ in range(2000)]
@@ -104,6 +127,8 @@ def run(ctx) -> dict:
         ("task_list_liaison", ctx.tokens["partner"], Fixed("/api/v1/tasks/")),
         ("case_detail", ctx.tokens["analyst"], Choice([f"/api/v1/cases/{i}/" for i in case_ids])),
         ("task_create", ctx.tokens["analyst"], CreateTask(open_cases)),
+        ("case_search", ctx.tokens["analyst"], Choice(searches)),
+        ("case_search_masked", ctx.token("bench_auditor", "AFC", "auditor"), Choice(searches)),
     ]
     results = {}
     for name, token, factory in scenarios:
@@ -129,7 +154,7 @@ def targets(results: dict) -> dict:
         checks["lookup_p99_under_15ms"] = results["lookup.c1"]["p99_ms"] < 15
     if "lookup" in results and "ping" in results:
         checks["lookup_rps_at_least_half_of_ping"] = results["lookup"]["rps"] >= results["ping"]["rps"] / 2
-    for name in ("case_list_first", "case_list_deep", "task_list_liaison"):
+    for name in ("case_list_first", "case_list_deep", "task_list_liaison", "case_search", "case_search_masked"):
         if f"{name}.c1" in results:
             checks[f"{name}_p95_under_100ms"] = results[f"{name}.c1"]["p95_ms"] < 100
         if name in results:

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
+from .api import search_queries
 from .common import percentile
 
 PASSWORD = "bench-pages-Pw-2026"
@@ -126,6 +127,7 @@ def sample_paths(ctx) -> dict[str, list[str]]:
                 "SELECT id FROM cases_task WHERE agency_id = %s ORDER BY id DESC LIMIT 200", [ccb]
             ).fetchall()
         ]
+        partial = [f"/cases/?{urlencode({'q': q})}" for q in search_queries(conn, rng)]
         deep = conn.execute(
             "SELECT reported_at, id FROM cases_case ORDER BY reported_at DESC, id DESC OFFSET %s LIMIT 1",
             [max(0, ctx.cases // 2)],
@@ -144,6 +146,8 @@ def sample_paths(ctx) -> dict[str, list[str]]:
         or ["/cases/?q=6217000010012345678"],
         "case_search_name": [f"/cases/?{urlencode({'q': n})}" for n in names] or ["/cases/?q=张三"],
         "case_search_reference": [f"/cases/?{urlencode({'q': r})}" for r in refs] or ["/cases/"],
+        "case_search_partial": partial,
+        "case_search_masked": partial,
         "case_page": [f"/cases/{i}/" for i in cases],
         "dashboard": ["/dashboard/"],
         "approvals": ["/approvals/"],
@@ -165,6 +169,8 @@ PAGES = {
     "case_search_account": "analyst",
     "case_search_name": "analyst",
     "case_search_reference": "analyst",
+    "case_search_partial": "analyst",
+    "case_search_masked": "auditor",
     "case_page": "analyst",
     "dashboard": "analyst",
     "approvals": "supervisor",

@@ -1,6 +1,7 @@
 """Seed a realistic benchmark data set fast, with PostgreSQL COPY.
 
-Per case: one victim, about five identifiers (the victim's account and phone,
+Per case: one victim (a common surname and a one- or two-character given name),
+a summary from a few typical phrasings, about five identifiers (the victim's account and phone,
 three mule accounts drawn from a shared pool so cases link as in real life, and
 a suspect phone or URL for half of them), three transfers (victim -> mule 1 ->
 mule 2 -> mule 3), and for every third case a stop-payment to the first mule's
@@ -10,6 +11,10 @@ This BYPASSES the action functions (no audit rows, no per-row validation): that
 is acceptable for benchmark data only, because what is measured is reading and
 writing through the API on a table of realistic size. Nothing else in the
 platform may write cases this way.
+
+The case search's texts (``search_text``/``search_masked``) are built by the
+platform's own ``cases.search.search_texts``, so the masked text is what
+masking shows. Django must be set up before this module is imported.
 
 The seeded size is recorded in ``bench_meta``; a rerun against a database of
 the same size skips seeding so reruns are quick (``--reseed`` forces it).
@@ -23,6 +28,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+
+from cases.search import search_texts
 
 BANKS = ["ICBC", "ABC", "BOC", "CCB", "BOCOM", "CMB", "PSBC", "BOCD"]
 STATES = [
@@ -44,6 +51,23 @@ TABLES = [
     "cases_identifier",
 ]
 CHUNK = 20000
+# Surnames by rough frequency (张, 王, 李 are each about 7% of people), and given-name characters.
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+    "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力宇鹏飞浩然欣怡晨子轩梓涵一诺宇航思远"
+SUMMARIES = [
+    "冒充电商客服称商品质量问题可退款，诱导受害人下载会议软件共享屏幕后转账",
+    "刷单返利：先小额返现取得信任，后以任务未完成为由要求连续垫付",
+    "虚假投资理财平台，群内导师荐股，提现时要求缴纳保证金",
+    "冒充公检法称受害人涉嫌洗钱，要求将资金转入安全账户",
+    "网络贷款需先交解冻费、保证金，放款前连续收费",
+    "网络交友后诱导在博彩网站充值，无法提现",
+    "冒充领导熟人添加微信，以急需用钱为由借款",
+    "虚假征信：称需注销校园贷账户否则影响征信，诱导贷款后转出",
+]
 
 
 def seeded_size(conn: psycopg.Connection) -> int | None:
@@ -96,9 +120,20 @@ class Copier:
 def seed(dsn: str, cases: int, *, seed_value: int = 20261124, log=print) -> dict:
     """Replace the bench data with ``cases`` cases; returns counts and the seeding rate."""
     rng = random.Random(seed_value)
+    words = random.Random(seed_value + 1)  # names and summaries: the rest of the data stays as it was
     started = time.perf_counter()
     with psycopg.connect(dsn) as conn:
         conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        # The search's n-gram indexes compute an array per row: built once after the COPY,
+        # not row by row during it (several times faster).
+        search_indexes = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index JOIN pg_class c ON c.oid = indexrelid "
+                "WHERE c.relname IN ('case_search_idx', 'case_search_masked_idx')"
+            ).fetchall()
+        ]
+        conn.execute("DROP INDEX IF EXISTS case_search_idx, case_search_masked_idx")
         agencies = _ids(conn, "agencies_agency")
         fraud_types = list(_ids(conn, "cases_fraudtype").values())
         districts = list(_ids(conn, "cases_district").values())
@@ -134,6 +169,7 @@ def seed(dsn: str, cases: int, *, seed_value: int = 20261124, log=print) -> dict
                 "id", "reference", "reported_at", "occurred_at", "loss_amount", "currency", "summary", "status",
                 "filing_number", "amount_stopped", "amount_frozen", "amount_returned", "first_stop_delivered_at",
                 "created_at", "updated_at", "created_by_id", "channel_id", "district_id", "fraud_type_id",
+                "search_text", "search_masked",
             ],
         )  # fmt: skip
         victim_cp = Copier(conn, "cases_victim", ["name", "id_number", "phone", "case_id"])
@@ -160,13 +196,16 @@ def seed(dsn: str, cases: int, *, seed_value: int = 20261124, log=print) -> dict
         for number, fraction in enumerate(offsets, start=1):
             reported = now - span + span * fraction
             loss = rng.randint(500, 500000)
-            case_cp.add(
+            case_row = [
                 number, f"CD-{reported.year}-{number:06d}", reported, reported - timedelta(hours=2), f"{loss}.00",
-                "CNY", "", rng.choice(("open", "open", "open", "filed", "closed")), "", "0.00", "0.00", "0.00",
-                None, reported, reported, creator, rng.choice(channels), rng.choice(districts),
+                "CNY", words.choice(SUMMARIES), rng.choice(("open", "open", "open", "filed", "closed")), "", "0.00",
+                "0.00", "0.00", None, reported, reported, creator, rng.choice(channels), rng.choice(districts),
                 rng.choice(fraud_types),
-            )  # fmt: skip
-            victim_cp.add("张某", "", f"139{number:08d}", number)
+            ]  # fmt: skip
+            name = words.choice(SURNAMES[: words.choice((3, 20, len(SURNAMES)))]) + "".join(
+                words.choice(GIVEN) for _ in range(words.choice((1, 2, 2)))
+            )
+            victim_cp.add(name, "", f"139{number:08d}", number)
             victim_account = identifier("bank_account", f"6222{number:015d}", rng.choice(bank_ids), reported, False)
             victim_phone = identifier("phone", f"139{number:08d}", None, reported, False)
             links = [(victim_account, "victim_account"), (victim_phone, "victim_phone")]
@@ -187,6 +226,10 @@ def seed(dsn: str, cases: int, *, seed_value: int = 20261124, log=print) -> dict
                 links.append((identifier(kind, value, None, reported, True), "suspect"))
             for ident, role in links:
                 link_cp.add(role, reported, number, ident)
+            case_cp.add(
+                *case_row,
+                *search_texts([(name, f"139{number:08d}")], [identifier_rows[i][:2] for i, _role in links]),
+            )
             chain = [victim_account] + [m for m, _ in mules]
             for index in range(3):
                 at = reported - timedelta(minutes=60 - index * 10)
@@ -228,6 +271,10 @@ def seed(dsn: str, cases: int, *, seed_value: int = 20261124, log=print) -> dict
         ident_cp.flush()
         for copier in (link_cp, transfer_cp, task_cp):
             copier.flush()
+        # The deferred foreign-key checks first: CREATE INDEX refuses a table with pending ones.
+        conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for definition in search_indexes:
+            conn.execute(definition)
         for table in ("cases_case", "cases_identifier"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         conn.execute("SELECT setval('case_reference_seq', %s)", [cases + 1])

@@ -21,16 +21,19 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency
 from coordination.filters import BooleanFilter, InstantFilter
 from coordination.filtersets import local_midnight
+from coordination.masking import KEPT as MASKED_KINDS
+from coordination.masking import sees_full_pii
 
-from . import task_types
+from . import search, task_types
 from .choices import CaseStatus, IdentifierKind, ProposalState, TaskState
 from .forms import CaseFilterForm
-from .models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Identifier, Task, Victim
+from .models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Identifier, Task
 from .validators import normalise_identifier, validate_identifier
 
 REFERENCE_RE = re.compile(r"^CD-\d{4}-\d{1,12}$", re.IGNORECASE)
-# The kinds a search box value is tried as, in this order, before it is taken for a name.
-SEARCH_KINDS = (IdentifierKind.BANK_ACCOUNT, IdentifierKind.PHONE, IdentifierKind.URL)
+# The kinds a search box value is looked up as whole (by its stored form) before it is
+# taken for words; a URL is searched as words of its stored form, so a part of it finds it too.
+SEARCH_KINDS = (IdentifierKind.BANK_ACCOUNT, IdentifierKind.PHONE)
 
 
 def visible_agencies(request):
@@ -69,13 +72,49 @@ class CaseFilterSet(django_filters.FilterSet):
         method="filter_agency",
         help_text=_("A participating agency."),
     )
+    q = django_filters.CharFilter(
+        method="search",
+        max_length=255,
+        validators=[search.validate_query],
+        help_text=_(
+            "Search: a reference; a whole account, phone or URL; else words (space-separated, all must match) "
+            "found in a victim's name or phone, an identifier or the summary, in part: a surname, the last "
+            "digits of an account. Roles that see masked values search only what the mask shows."
+        ),
+    )
 
     class Meta:
         model = Case
         fields = ["status", "fraud_type", "district", "channel", "reference"]
 
+    def search(self, queryset, name, value):
+        """A reference, else a whole identifier (the ``identifier`` filter), else partial words (``cases.search``)."""
+        q = value.strip()
+        if not q:
+            return queryset
+        if REFERENCE_RE.match(q):
+            return self.filters["reference"].filter(queryset, q.upper())
+        user = getattr(self.request, "user", None)
+        # The exact lookup finds a whole account by its stored form (spaces, +86 dropped);
+        # a masked reader has no whole account to type, and must not confirm one.
+        if sees_full_pii(user) and any(_is_identifier(kind, q) for kind in SEARCH_KINDS):
+            # Digits that read as an identifier may still be the end of a longer one
+            # (``95588`` is a phone, and the tail of many accounts): words when no
+            # identifier is stored so.
+            found = list(_identifier_ids(q).values_list("pk", flat=True)[:100])
+            if found:
+                links = CaseIdentifier.objects.filter(identifier_id__in=found).values("case_id")
+                return queryset.filter(pk__in=links)
+        if _is_identifier(IdentifierKind.URL, q):
+            q = normalise_identifier(IdentifierKind.URL, q)
+        return search.filter_cases(queryset, q, user)
+
     def filter_identifier(self, queryset, name, value):
-        links = CaseIdentifier.objects.filter(identifier__in=_identifier_ids(value)).values("case_id")
+        identifiers = _identifier_ids(value)
+        if not sees_full_pii(getattr(self.request, "user", None)):
+            # A masked reader confirms no account or phone by its hidden digits (docs/permissions.md).
+            identifiers = identifiers.exclude(kind__in=list(MASKED_KINDS))
+        links = CaseIdentifier.objects.filter(identifier__in=identifiers).values("case_id")
         return queryset.filter(pk__in=links)
 
     def filter_agency(self, queryset, name, value):
@@ -87,7 +126,7 @@ class CaseFilterSet(django_filters.FilterSet):
 
 
 class CaseListFilterSet(CaseFilterSet):
-    """The case list page: the API's case filters, plus a search box and whole local days.
+    """The case list page: the API's case filters (its search box is the API's ``q``), plus whole local days.
 
     The page's own form (``CaseFilterForm``: its labels and choices, district and
     fraud type by id as the page's links have always had them, and the sort)
@@ -95,7 +134,6 @@ class CaseListFilterSet(CaseFilterSet):
     always did, a query with an invalid field filters nothing and shows its errors.
     """
 
-    q = django_filters.CharFilter(method="search")
     date_from = django_filters.DateFilter(method="filter_from_day")
     date_to = django_filters.DateFilter(method="filter_to_day")
 
@@ -113,20 +151,6 @@ class CaseListFilterSet(CaseFilterSet):
             if name in self.filters:  # not ``sort``: the order is the page's keyset
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
-
-    def search(self, queryset, name, value):
-        """A reference, else an identifier (the API's ``identifier``), else a victim's exact name."""
-        q = value.strip()
-        if not q:
-            return queryset
-        if REFERENCE_RE.match(q):
-            return self.filters["reference"].filter(queryset, q.upper())
-        if any(_is_identifier(kind, q) for kind in SEARCH_KINDS):
-            return self.filters["identifier"].filter(queryset, q)
-        # No ORDER BY in the subquery (Victim.Meta.ordering): PostgreSQL then walks the
-        # case list's index and probes victims per case instead of hashing every match.
-        names = Victim.objects.visible_to(getattr(self.request, "user", None)).filter(name=q).order_by()
-        return queryset.filter(pk__in=Subquery(names.values("case_id")))
 
     def filter_from_day(self, queryset, name, value):
         # Whole local days as a datetime range, so the reported_at indexes apply.

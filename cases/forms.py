@@ -20,6 +20,7 @@ from coordination.validators import EARLIEST, LATEST, parse_amount
 
 from .choices import CaseStatus, ResultStatus, WarningOutcome
 from .models import Channel, District, FraudType
+from .search import validate_query
 from .validators import (
     account_warning,
     check_case_times,
@@ -274,7 +275,8 @@ class CaseFilterForm(forms.Form):
         label=_("Search"),
         required=False,
         max_length=255,
-        help_text=_("Reference, victim's name, account, phone or URL"),
+        validators=[validate_query],
+        help_text=_("Reference, part of a name, last digits of an account or phone, URL, summary words"),
     )
     status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any")), *CaseStatus.choices], required=False)
     district = RefChoiceField(

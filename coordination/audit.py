@@ -10,10 +10,11 @@ from .models import AuditRecord
 
 
 def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
-    """A JSON-able copy of a row's concrete fields (foreign keys as ids)."""
+    """A JSON-able copy of a row's concrete fields (foreign keys as ids), less the model's ``audit_exclude``."""
     data: dict[str, Any] = {}
+    excluded = getattr(obj, "audit_exclude", ())
     for field in obj._meta.concrete_fields:
-        if fields is None or field.name in fields:
+        if (fields is None or field.name in fields) and field.name not in excluded:
             data[field.attname] = field.value_from_object(obj)
     for secret in ("endpoint_secret", "password"):
         if secret in data:

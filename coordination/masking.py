@@ -15,27 +15,50 @@ def sees_full_pii(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.policy.sees_full_pii)
 
 
-def _keep(value: str, head: int, tail: int) -> str:
+#: What a masked value keeps in sight, per kind: (characters kept at the start, at the end).
+#: Kinds not listed are shown in full. ``visible_parts`` (the case search of masked
+#: roles) reads the same table, so a search never reaches what the mask hides.
+KEPT: dict[str, tuple[int, int]] = {
+    "id_number": (3, 2),
+    "phone": (3, 4),
+    "mobile": (3, 4),
+    "bank_account": (4, 4),
+    "person": (3, 2),
+    "name": (1, 0),  # the surname's first character
+}
+
+
+def _kept(kind: str, value: str) -> tuple[str, str] | None:
+    """The (head, tail) a masked ``value`` shows, or None when it is shown in full."""
+    if kind not in KEPT:
+        return None
+    head, tail = KEPT[kind]
+    if kind == "name":
+        return value[:head], ""
     if len(value) <= head + tail:
-        return "*" * len(value)
-    return value[:head] + "*" * (len(value) - head - tail) + value[-tail:]
+        return "", ""
+    return value[:head], value[len(value) - tail :] if tail else ""
 
 
 def mask_value(kind: str, value: str) -> str:
     """The masked form of one value of ``kind``."""
     if not value:
         return value
-    if kind == "id_number":
-        return _keep(value, 3, 2)
-    if kind in ("phone", "mobile"):
-        return _keep(value, 3, 4)
-    if kind == "bank_account":
-        return _keep(value, 4, 4)
-    if kind == "person":
-        return _keep(value, 3, 2)
-    if kind == "name":
-        return value[0] + "*" * (len(value) - 1)
-    return value
+    kept = _kept(kind, value)
+    if kept is None:
+        return value
+    head, tail = kept
+    return head + "*" * (len(value) - len(head) - len(tail)) + tail
+
+
+def visible_parts(kind: str, value: str) -> list[str]:
+    """The pieces of ``value`` a masked reader sees, each whole (never joined across a hidden run)."""
+    if not value:
+        return []
+    kept = _kept(kind, value)
+    if kept is None:
+        return [value]
+    return [part for part in kept if part]
 
 
 def mask(user, kind: str, value: str, *, own_task_target: bool = False) -> str:

@@ -20,7 +20,7 @@ from coordination.audit import snapshot
 from coordination.choices import AuditAction
 from coordination.exceptions import Conflict
 
-from .. import permissions
+from .. import permissions, search
 from ..choices import CaseStatus, IdentifierRole, TargetKind, TransferSource
 from ..models import Case, Channel, District, FraudType, Victim
 from ..validators import normalise_identifier, validate_amount, validate_resident_id
@@ -83,6 +83,12 @@ def create_case(
     for victim in victims:
         if victim.id_number:
             validate_resident_id(victim.id_number)
+    victims = [
+        VictimData(name=v.name, id_number=v.id_number.upper(), phone=normalise_identifier("phone", v.phone))
+        for v in victims
+    ]
+    # The victims' part of the search texts; ``add_identifier`` appends each identifier's.
+    search_text, search_masked = search.search_texts([(v.name, v.phone) for v in victims], ())
     case = Case.objects.create(
         reference=next_case_reference(reported_at),
         fraud_type=fraud_type,
@@ -93,11 +99,10 @@ def create_case(
         loss_amount=loss_amount,
         summary=summary,
         created_by=acting_user,
+        search_text=search_text,
+        search_masked=search_masked,
     )
-    Victim.objects.bulk_create(
-        Victim(case=case, name=v.name, id_number=v.id_number.upper(), phone=normalise_identifier("phone", v.phone))
-        for v in victims
-    )
+    Victim.objects.bulk_create(Victim(case=case, name=v.name, id_number=v.id_number, phone=v.phone) for v in victims)
     audit.record(user=acting_user, action=AuditAction.CASE_CREATE, obj=case, case_id=case.pk, after=snapshot(case))
     for transfer in transfers:
         source = add_identifier(

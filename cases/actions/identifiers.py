@@ -14,6 +14,7 @@ from coordination import audit
 from coordination.audit import snapshot
 from coordination.choices import AuditAction
 
+from .. import search
 from ..choices import IdentifierRole
 from ..models import Case, CaseIdentifier, Identifier, Task, Transfer
 from ..validators import normalise_identifier, validate_amount, validate_identifier
@@ -54,6 +55,7 @@ def add_identifier(
         link.role = role
         link.save(update_fields=["role"])
     if linked_now:
+        search.append_identifier(case.pk, kind, normalised)
         counts = {"last_seen_at": timezone.now()}
         if role in SUSPECT_ROLES:
             counts["case_count"] = F("case_count") + 1

@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -11,6 +13,16 @@ from ..choices import CaseStatus
 from ..querysets import CaseQuerySet, VictimQuerySet
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+def search_grams(column: str) -> models.Func:
+    """The n-grams of the summary and one search text: the expression the search indexes hold (``cases.search``)."""
+    return models.Func(
+        models.F("summary"),
+        models.F(column),
+        function="cases_search_grams",
+        output_field=ArrayField(models.TextField()),
+    )
 
 
 class Case(models.Model):
@@ -37,6 +49,10 @@ class Case(models.Model):
     amount_returned = models.DecimalField(_("amount returned"), default=Decimal("0.00"), **MONEY)
     # Golden-hour measure: set once, when the first stop-payment reaches its bank.
     first_stop_delivered_at = models.DateTimeField(_("first stop-payment delivered at"), null=True, blank=True)
+    # What the case list's search reads (``cases.search``): its victims' names and phones
+    # and its identifiers in full, and only the parts masking leaves in sight.
+    search_text = models.TextField(default="", blank=True, editable=False)
+    search_masked = models.TextField(default="", blank=True, editable=False)
     agencies = models.ManyToManyField(
         "agencies.Agency", verbose_name=_("participating agencies"), related_name="cases", blank=True
     )
@@ -47,6 +63,8 @@ class Case(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = CaseQuerySet.as_manager()
+    # Derived copies of the victims' and identifiers' data: not facts of the case's audit rows.
+    audit_exclude = ("search_text", "search_masked")
 
     class Meta:
         verbose_name = _("case")
@@ -61,6 +79,9 @@ class Case(models.Model):
             # API filter ?channel= (keyset order kept).
             models.Index(fields=["channel", "-reported_at", "-id"], name="case_channel_idx"),
             models.Index(fields=["-loss_amount", "-id"], name="case_loss_idx"),
+            # The case search (``cases.search``): one n-gram index per reader's view.
+            GinIndex(search_grams("search_text"), name="case_search_idx"),
+            GinIndex(search_grams("search_masked"), name="case_search_masked_idx"),
         ]
 
     def __str__(self) -> str:

@@ -134,6 +134,18 @@ name in the `api` namespace.
   absence of foreign rows, not only the status.
 - The identifier lookup answers every signed-in caller; only centre roles get the case
   references (`cases`).
+- **Search follows masking.** The case list's search (`?q=` on the page and the API) and
+  the API's `identifier` filter reach only what the caller is shown. A role that sees
+  personal data in full (`sees_full_pii`: analyst, supervisor, administrator) searches
+  victims' names and phones and identifiers in full. Every other reader of cases (the
+  auditor; a person a case is shared with) searches only what the mask leaves in sight
+  (`coordination/masking.py`, `KEPT`): the first character of a victim's name (the
+  surname's first character), an account's first and last four digits, a phone's first
+  three and last four, URLs whole; a query that would match only through a hidden
+  character or digit finds nothing (`欧阳` for `欧**`, `1234` inside `139****5678`), and
+  `identifier=` with a whole account or phone finds nothing. The summary is shown to every
+  reader and searched by every reader. (`docs/adr/0007-case-search.md`,
+  `tests/cases/test_search.py`.)
 - A delivery (one push of a task to its agency) is visible to whoever sees its task; only a
   supervisor (or the administrator) re-sends one, and only a failed or dead-lettered one
   (otherwise **409**). Notifications are everyone's own: the inbox, its unread count and

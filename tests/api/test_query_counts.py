@@ -30,6 +30,8 @@ PINNED = {
     "agency-list": 1 + 1,
     "agency-detail": 1 + 1,
     "case-list": 1 + 1,
+    "case-list (search)": 1 + 1,
+    "case-list (search, masked)": 1 + 1,
     "case-detail": 1 + 2,
     "case-identifiers": 1 + 2,
     "case-transfers": 1 + 2,
@@ -159,6 +161,8 @@ def endpoints(data: Growing, proposal_id: int, delivery_id: str):
         "agency-list": ("bank", "/api/v1/agencies/"),
         "agency-detail": ("bank", "/api/v1/agencies/CCB/"),
         "case-list": ("centre", "/api/v1/cases/"),
+        "case-list (search)": ("centre", "/api/v1/cases/?q=张三+5678"),
+        "case-list (search, masked)": ("auditor", "/api/v1/cases/?q=张+5678"),
         "case-detail": ("centre", f"/api/v1/cases/{case}/"),
         "case-identifiers": ("centre", f"/api/v1/cases/{case}/identifiers/"),
         "case-transfers": ("centre", f"/api/v1/cases/{case}/transfers/"),
@@ -197,8 +201,8 @@ def measure(clients, data: Growing) -> dict[str, tuple[int, int]]:
     return counts
 
 
-def test_query_counts_are_pinned_and_independent_of_rows(analyst, ccb_liaison):
-    clients = {"centre": token_client(analyst), "bank": token_client(ccb_liaison)}
+def test_query_counts_are_pinned_and_independent_of_rows(analyst, ccb_liaison, auditor):
+    clients = {"centre": token_client(analyst), "bank": token_client(ccb_liaison), "auditor": token_client(auditor)}
     data = Growing(analyst, ccb_liaison)
     data.grow(10)
     small = measure(clients, data)
@@ -210,7 +214,16 @@ def test_query_counts_are_pinned_and_independent_of_rows(analyst, ccb_liaison):
         + ", ".join(f"{n}={v}" for n, v in report.items() if len(set(v)) > 1)
     )
     # The lists really did grow, so the equality above means something.
-    lists = ("case-list", "case-identifiers", "case-transfers", "case-linked", "task-list", "proposal-list")
+    lists = (
+        "case-list",
+        "case-list (search)",
+        "case-list (search, masked)",
+        "case-identifiers",
+        "case-transfers",
+        "case-linked",
+        "task-list",
+        "proposal-list",
+    )
     for name in (*lists, "delivery-list", "notification-list"):
         assert large[name][1] >= 100 > small[name][1] or large[name][1] > small[name][1], (
             name,

@@ -20,6 +20,11 @@ from tests.conftest import agency, make_case, make_user
 # the page's own reads and the choices of its filter forms.
 PINNED = {
     "case list": 11,
+    # Words: the grams index, same reads as the bare list.
+    "case list search": 11,
+    "case list search (auditor)": 11,
+    # A whole account: its identifiers first, then the list.
+    "case list search (account)": 12,
     "case page": 16,
     "inbox": 9,
     "inbox rows (htmx)": 7,
@@ -63,6 +68,13 @@ def build(page: str, n: int, analyst):
         for _ in range(n):
             make_case(analyst)
         return analyst, reverse("case-list"), {}
+    if page.startswith("case list search"):
+        for _ in range(n):
+            make_case(analyst)  # victim 张三, receiving account 6217000010012345678
+        if "auditor" in page:
+            return make_user("q_auditor", "AFC", "auditor"), reverse("case-list") + "?q=张+5678", {}
+        query = "6217000010012345678" if "account" in page else "张三+测试"
+        return analyst, reverse("case-list") + f"?q={query}", {}
     if page == "case page":
         case = make_case(analyst, extra_transfers=n)
         actions.issue_stop_payments(case, acting_user=analyst)
