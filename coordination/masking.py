@@ -35,7 +35,28 @@ def mask_value(kind: str, value: str) -> str:
         return _keep(value, 3, 2)
     if kind == "name":
         return value[0] + "*" * (len(value) - 1)
+    if kind == "address":
+        # The district or street prefix says where; the house number does not leave the centre.
+        head = min(6, len(value) // 2)
+        return value[:head] + "*" * (len(value) - head)
     return value
+
+
+def sees_warning_contact(user, *, own_task: bool) -> bool:
+    """Whether ``user`` reads a victim warning's person to reach in full.
+
+    The centre (``sees_full_pii``) and the station the warning is assigned to
+    (``own_task``, for roles whose policy grants ``sees_own_warning_contacts``):
+    the station must call or visit them. Nobody else outside the centre.
+    """
+    return sees_full_pii(user) or bool(own_task and user.policy.sees_own_warning_contacts)
+
+
+def mask_contact(user, contact: dict[str, str], *, own_task: bool) -> dict[str, str]:
+    """A warning's person to reach (``name``, ``phone``, ``address``) as ``user`` may see it."""
+    if sees_warning_contact(user, own_task=own_task):
+        return dict(contact)
+    return {key: mask_value(key, value) for key, value in contact.items()}
 
 
 def mask(user, kind: str, value: str, *, own_task_target: bool = False) -> str:
