@@ -363,13 +363,20 @@ class CaseCorrectionForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
+        self.case = case
         # Active reference data, and whatever the case holds now even if retired since.
         for name, model in (("fraud_type", FraudType), ("channel", Channel), ("district", District)):
             current = getattr(case, f"{name}_id")
             self.fields[name].queryset = model.objects.filter(models.Q(is_active=True) | models.Q(pk=current))
 
     def changes(self) -> dict:
-        return {name: self.cleaned_data.get(name) for name in self.fields if name != "reason"}
+        """The submitted facts; a time left as shown (to the minute) keeps its recorded seconds."""
+        changes = {name: self.cleaned_data.get(name) for name in self.fields if name != "reason"}
+        for name in ("reported_at", "occurred_at"):
+            recorded, typed = getattr(self.case, name), changes[name]
+            if recorded and typed and typed == recorded.replace(second=0, microsecond=0):
+                changes[name] = recorded
+        return changes
 
 
 class VictimFieldsForm(forms.Form):
