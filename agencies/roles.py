@@ -50,6 +50,8 @@ class RolePolicy:
     reads_audit: bool = capability("The audit-trail page: search and export the whole trail.")
     creates_cases: bool = capability("Record a case (intake).")
     edits_cases: bool = capability("Correct, file and close a case.")
+    extends_cases: bool = capability("Add transfers, identifiers and victims to a recorded case.")
+    links_cases: bool = capability("Link two cases by hand, and unlink them, with a reason.")
     creates_tasks: bool = capability("Issue tasks (stop-payments, follow-ups, any type).")
     approves_analyst_types: bool = capability("Approve tasks of the types that need no supervisor.")
     approves_supervisor_types: bool = capability(
@@ -60,6 +62,9 @@ class RolePolicy:
     shares: bool = capability("Share a case with a named person, and withdraw the share.")
     acts_for_own_agency: bool = capability(
         "Accept, reject and report results on the tasks of one's own agency; the inbox."
+    )
+    sees_own_warning_contacts: bool = capability(
+        "The person a victim warning assigned to one's own agency must reach (name, phone, address), in full."
     )
     manages_agency: bool = capability("One's own agency: its endpoint and secret, its liaisons, its performance.")
     manages_all_agencies: bool = capability("Every agency and every person.")
@@ -87,6 +92,8 @@ _CENTRE = {
     "sees_all_people": True,
     "reads_history": True,
     "edits_cases": True,
+    "extends_cases": True,
+    "links_cases": True,
     "creates_tasks": True,
     "approves_analyst_types": True,
     "cancels": True,
@@ -105,9 +112,15 @@ POLICIES: dict[str, RolePolicy] = {
         centre_only=True,
         **_CENTRE,
     ),
-    Role.LIAISON.value: RolePolicy(name=Role.LIAISON.value, acts_for_own_agency=True, home="inbox"),
+    Role.LIAISON.value: RolePolicy(
+        name=Role.LIAISON.value, acts_for_own_agency=True, sees_own_warning_contacts=True, home="inbox"
+    ),
     Role.MANAGER.value: RolePolicy(
-        name=Role.MANAGER.value, acts_for_own_agency=True, manages_agency=True, home="inbox"
+        name=Role.MANAGER.value,
+        acts_for_own_agency=True,
+        sees_own_warning_contacts=True,
+        manages_agency=True,
+        home="inbox",
     ),
     Role.AUDITOR.value: RolePolicy(
         name=Role.AUDITOR.value,
@@ -119,9 +132,12 @@ POLICIES: dict[str, RolePolicy] = {
     ),
 }
 
+# What only an agency's own people hold: an administrator acts for no agency.
+_AGENCY_ONLY = ("acts_for_own_agency", "manages_agency", "sees_own_warning_contacts")
+
 ADMINISTRATOR = RolePolicy(
     name=ADMINISTRATOR_NAME,
-    **{name: True for name in CAPABILITIES if name not in ("acts_for_own_agency", "manages_agency")},
+    **{name: True for name in CAPABILITIES if name not in _AGENCY_ONLY},
     home="dashboard",
 )
 

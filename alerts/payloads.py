@@ -36,4 +36,8 @@ def push_body(delivery) -> bytes:
         "deadline": task.deadline.isoformat(),
         "result_url": settings.PLATFORM_BASE_URL + reverse("api:task-result", args=[task.pk]),
     }
+    person = task.person_to_reach()
+    if person is not None:
+        # v1.1: who a victim warning must reach; the push goes to the assigned station only.
+        body["person"] = person
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

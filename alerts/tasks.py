@@ -108,7 +108,7 @@ def claim_delivery(delivery_id: str) -> Claim | str:
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("task__case__fraud_type", "task__target__bank", "agency")
+            .select_related("task__case__fraud_type", "task__case__district", "task__target__bank", "agency")
             .filter(pk=delivery_id, state=DeliveryState.PENDING)
             .first()
         )

@@ -10,6 +10,33 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+# The case's states and every allowed move, in one table (``Case.transition_to``).
+# A case is filed once; it may be closed unfiled (no crime, a duplicate) or filed.
+# A closed case is the record of the review: nothing moves it, nothing changes it.
+CASE_TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseStatus.OPEN: frozenset({CaseStatus.FILED, CaseStatus.CLOSED}),
+    CaseStatus.FILED: frozenset({CaseStatus.CLOSED}),
+    CaseStatus.CLOSED: frozenset(),
+}
+
+
+class CaseOutcome(models.TextChoices):
+    """How a closed case ended (closure and review): what came back to the victims."""
+
+    RETURNED = "returned", _("Money returned to the victims")
+    PARTLY_RETURNED = "partly_returned", _("Part of the money returned")
+    NOT_RECOVERED = "not_recovered", _("Nothing recovered")
+    REFERRED_TO_COURT = "referred_to_court", _("Untraceable money referred to the court")
+    NO_CRIME = "no_crime", _("No fraud, or a duplicate report")
+
+
+class CaseLinkState(models.TextChoices):
+    """A link set by hand between two cases: joined (串并), or judged unrelated despite a shared identifier."""
+
+    LINKED = "linked", _("Linked by hand")
+    UNLINKED = "unlinked", _("Unlinked")
+
+
 class TaskType(models.TextChoices):
     """The codes and names of partner protocol v1's task types.
 

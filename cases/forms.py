@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,8 +19,8 @@ from agencies.choices import FINANCIAL_SECTORS
 from agencies.models import Agency
 from coordination.validators import EARLIEST, LATEST, parse_amount
 
-from .choices import CaseStatus, ResultStatus, WarningOutcome
-from .models import Channel, District, FraudType
+from .choices import CaseOutcome, CaseStatus, IdentifierKind, ResultStatus, WarningOutcome
+from .models import Case, Channel, District, FraudType
 from .search import validate_query
 from .validators import (
     account_warning,
@@ -323,3 +324,192 @@ class CaseFilterForm(forms.Form):
 
 class FileCaseForm(forms.Form):
     filing_number = forms.CharField(label=_("Filing number"), max_length=64)
+
+
+# --- the rest of a case's life: corrections, additions, links, closure (``views.case_edit``) ---
+
+REASON_INPUT = forms.Textarea(attrs={"rows": 2})
+
+
+def _reason_field(label=None):
+    return forms.CharField(label=label or _("Reason for the change"), widget=REASON_INPUT, max_length=2000)
+
+
+def _local_input(value):
+    return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M") if value else None
+
+
+class CaseCorrectionForm(forms.Form):
+    """The case's facts as recorded, to correct; the reason is required and goes to the audit row."""
+
+    fraud_type = RefChoiceField(label=_("Fraud type"), queryset=FraudType.objects.none())
+    channel = RefChoiceField(label=_("Reporting channel"), queryset=Channel.objects.none())
+    district = RefChoiceField(label=_("District"), queryset=District.objects.none())
+    reported_at = LocalTimeField(label=_("Reported at"), widget=DATETIME_INPUT)
+    occurred_at = LocalTimeField(label=_("Occurred at"), widget=DATETIME_INPUT, required=False)
+    loss_amount = _money_field(_("Amount lost (yuan)"))
+    summary = forms.CharField(label=_("Narrative"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    reason = _reason_field()
+
+    def __init__(self, *args, case, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "fraud_type": case.fraud_type_id,
+                "channel": case.channel_id,
+                "district": case.district_id,
+                "reported_at": _local_input(case.reported_at),
+                "occurred_at": _local_input(case.occurred_at),
+                "loss_amount": case.loss_amount,
+                "summary": case.summary,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.case = case
+        # Active reference data, and whatever the case holds now even if retired since.
+        for name, model in (("fraud_type", FraudType), ("channel", Channel), ("district", District)):
+            current = getattr(case, f"{name}_id")
+            self.fields[name].queryset = model.objects.filter(models.Q(is_active=True) | models.Q(pk=current))
+
+    def changes(self) -> dict:
+        """The submitted facts; a time left as shown (to the minute) keeps its recorded seconds."""
+        changes = {name: self.cleaned_data.get(name) for name in self.fields if name != "reason"}
+        for name in ("reported_at", "occurred_at"):
+            recorded, typed = getattr(self.case, name), changes[name]
+            if recorded and typed and typed == recorded.replace(second=0, microsecond=0):
+                changes[name] = recorded
+        return changes
+
+
+class VictimFieldsForm(forms.Form):
+    """A victim's personal data, checked as at intake."""
+
+    name = forms.CharField(label=_("Victim's name"), max_length=100)
+    id_number = forms.CharField(
+        label=_("Resident ID number"), max_length=18, required=False, validators=[validate_resident_id]
+    )
+    phone = forms.CharField(
+        label=_("Victim's phone"), max_length=20, required=False, validators=[validate_victim_phone]
+    )
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+
+    def clean_id_number(self):
+        return self.cleaned_data["id_number"].strip().upper()
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()
+
+
+class VictimCorrectionForm(VictimFieldsForm):
+    reason = _reason_field()
+
+    def __init__(self, *args, victim, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {"name": victim.name, "id_number": victim.id_number, "phone": victim.phone, "address": victim.address},
+        )
+        super().__init__(*args, **kwargs)
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data.get(name) or "" for name in ("name", "id_number", "phone", "address")}
+
+
+class AddTransferForm(TransferForm):
+    """A transfer the victim remembered after intake: the intake's row, with its Luhn confirmation."""
+
+    confirm_accounts = forms.BooleanField(label=_("The account numbers are correct as typed"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("confirm_accounts"):
+            for name in ("from_account", "to_account"):
+                warning = account_warning(data.get(name, ""))
+                if warning:
+                    self.add_error(name, warning)
+        return data
+
+
+class AddIdentifierForm(forms.Form):
+    """An identifier found later: the suspect's phone, URL, account, app or social account."""
+
+    KINDS = (
+        IdentifierKind.PHONE,
+        IdentifierKind.URL,
+        IdentifierKind.BANK_ACCOUNT,
+        IdentifierKind.APP,
+        IdentifierKind.SOCIAL_ACCOUNT,
+    )
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=[(k.value, k.label) for k in KINDS])
+    value = forms.CharField(label=_("Value"), max_length=255)
+    bank = BankChoiceField(label=_("Bank"), queryset=Agency.objects.none(), required=False)
+    holder_name = forms.CharField(label=_("Holder"), max_length=100, required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bank"].queryset = banks_for(user)
+
+    def clean(self):
+        from .validators import validate_identifier
+
+        data = super().clean()
+        kind, value = data.get("kind"), (data.get("value") or "").strip()
+        if kind and value:
+            try:
+                validate_identifier(kind, value)
+            except ValidationError as exc:
+                self.add_error("value", exc.messages)
+            data["value"] = value
+        if data.get("bank") and kind != IdentifierKind.BANK_ACCOUNT:
+            self.add_error("bank", _("Only an account has a bank."))
+        return data
+
+
+class LinkCaseForm(forms.Form):
+    """Link another case by its reference (串并案 by hand)."""
+
+    reference = forms.CharField(label=_("Case reference"), max_length=20, help_text=_("e.g. CD-2026-000123"))
+    reason = _reason_field(_("Reason for linking"))
+
+    def __init__(self, *args, case, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case, self.user = case, user
+
+    def clean_reference(self):
+        reference = self.cleaned_data["reference"].strip().upper()
+        other = Case.objects.visible_to(self.user, "change").filter(reference=reference).first()
+        if other is None:
+            raise forms.ValidationError(_("No case has this reference."))
+        if other.pk == self.case.pk:
+            raise forms.ValidationError(_("A case cannot be linked to itself."))
+        self.other = other
+        return reference
+
+
+class UnlinkCaseForm(forms.Form):
+    other = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
+    reason = _reason_field(_("Reason for unlinking"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_other(self):
+        other = Case.objects.visible_to(self.user, "change").filter(pk=self.cleaned_data["other"]).first()
+        if other is None:
+            raise forms.ValidationError(_("No such case."))
+        self.other_case = other
+        return other.pk
+
+
+class CloseCaseForm(forms.Form):
+    """Closure and review: how it ended, in words, and the money returned."""
+
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *CaseOutcome.choices])
+    summary = forms.CharField(label=_("Closing summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
+    amount_returned = AmountField(
+        label=_("Amount returned (yuan)"),
+        required=False,
+        allow_zero=True,
+        help_text=_("Leave empty to keep the amount the banks reported returning."),
+    )

@@ -20,6 +20,14 @@ def can_edit_case(user) -> bool:
     return roles.can(user, "edits_cases")
 
 
+def can_extend_case(user) -> bool:
+    return roles.can(user, "extends_cases")
+
+
+def can_link_cases(user) -> bool:
+    return roles.can(user, "links_cases")
+
+
 def can_create_task(user) -> bool:
     return roles.can(user, "creates_tasks")
 

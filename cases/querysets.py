@@ -90,3 +90,12 @@ class TransferQuerySet(CaseScopedQuerySet):
 
 class FollowUpProposalQuerySet(CaseScopedQuerySet):
     """Centre work only: nobody below the shortcut sees a proposal."""
+
+
+class CaseLinkQuerySet(CaseScopedQuerySet):
+    """Links set by hand: the centre's judgement; below the shortcut only a case shared with the reader."""
+
+    def _restrict(self, user, action: str) -> CaseLinkQuerySet:
+        return self.filter(shared_case_filter(user, action, case_ref="case_id")).filter(
+            shared_case_filter(user, action, case_ref="other_id")
+        )

@@ -119,6 +119,9 @@ class TaskTypeSpec:
     # Its first delivery ends the case's golden hour (``Case.first_stop_delivered_at``).
     golden_hour: bool = False
     target_limit: TargetLimit | None = None
+    # It carries the person to reach (name, phone, address: ``Task.contact_*``), shown in
+    # full to the centre and the assigned agency only (``coordination.masking.mask_contact``).
+    reaches_person: bool = False
     watchers: frozenset[str] = frozenset()
     page: ResultPage = field(default_factory=ResultPage)
     demo_answer: str = DemoAnswer.NOTHING
@@ -387,6 +390,7 @@ register(
         deadline=timedelta(minutes=30),
         sectors=frozenset({Sector.PUBLIC_SECURITY}),
         target_kinds=(TargetKind.NONE, TargetKind.PHONE, TargetKind.PERSON),
+        reaches_person=True,
         result_fields=(
             r.ResultField("contacted_at", r.moment),
             r.ResultField("outcome", r.warning_outcome),

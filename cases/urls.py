@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import cases, dashboard, tasks
+from .views import case_edit, cases, dashboard, tasks
 
 urlpatterns = [
     path("", cases.home, name="home"),
@@ -9,6 +9,8 @@ urlpatterns = [
     path("cases/check/", cases.FieldCheckView.as_view(), name="field-check"),
     path("cases/<int:pk>/", cases.CaseDetailView.as_view(), name="case-detail"),
     path("cases/<int:pk>/changes/", cases.CaseChangesView.as_view(), name="case-changes"),
+    # Before the catch-all of one-click actions below.
+    path("cases/<int:pk>/edit/", case_edit.CaseEditView.as_view(), name="case-edit"),
     path(
         "cases/<int:pk>/<str:what>/",
         cases.CaseActionView.as_view(),

@@ -25,6 +25,8 @@ KEPT: dict[str, tuple[int, int]] = {
     "bank_account": (4, 4),
     "person": (3, 2),
     "name": (1, 0),  # the surname's first character
+    # The district or street prefix says where; the house number does not leave the centre.
+    "address": (6, 0),
 }
 
 
@@ -35,6 +37,8 @@ def _kept(kind: str, value: str) -> tuple[str, str] | None:
     head, tail = KEPT[kind]
     if kind == "name":
         return value[:head], ""
+    if kind == "address":
+        return value[: min(head, len(value) // 2)], ""
     if len(value) <= head + tail:
         return "", ""
     return value[:head], value[len(value) - tail :] if tail else ""
@@ -59,6 +63,23 @@ def visible_parts(kind: str, value: str) -> list[str]:
     if kept is None:
         return [value]
     return [part for part in kept if part]
+
+
+def sees_warning_contact(user, *, own_task: bool) -> bool:
+    """Whether ``user`` reads a victim warning's person to reach in full.
+
+    The centre (``sees_full_pii``) and the station the warning is assigned to
+    (``own_task``, for roles whose policy grants ``sees_own_warning_contacts``):
+    the station must call or visit them. Nobody else outside the centre.
+    """
+    return sees_full_pii(user) or bool(own_task and user.policy.sees_own_warning_contacts)
+
+
+def mask_contact(user, contact: dict[str, str], *, own_task: bool) -> dict[str, str]:
+    """A warning's person to reach (``name``, ``phone``, ``address``) as ``user`` may see it."""
+    if sees_warning_contact(user, own_task=own_task):
+        return dict(contact)
+    return {key: mask_value(key, value) for key, value in contact.items()}
 
 
 def mask(user, kind: str, value: str, *, own_task_target: bool = False) -> str:

@@ -134,12 +134,13 @@ def make_case(
     to_bank: str = "CCB",
     amount: str = "52000.00",
     extra_transfers: int = 0,
+    from_account: str = VICTIM_ACCOUNT,
 ):
     """A case as the protocol's example: one victim, one transfer to a CCB account."""
     now = timezone.now()
     transfers = [
         actions.TransferData(
-            from_account=VICTIM_ACCOUNT,
+            from_account=from_account,
             from_bank=agency("ICBC"),
             to_account=to_account,
             to_bank=agency(to_bank),

@@ -6,7 +6,8 @@ registers side effects with ``transaction.on_commit`` or a signal
 commands and tests call these; nothing else saves a case or a task.
 
 By subject: ``cases`` (intake, filing, closing, sharing), ``identifiers``
-(identifiers and money-flow edges), ``tasks`` (a task through its states),
+(identifiers and money-flow edges), ``corrections`` (corrections with a
+reason, additions to a recorded case, links set by hand), ``tasks`` (a task through its states),
 ``results`` (a partner's result into the case), ``follow_ups`` (stop-payments
 in one click). ``from cases import actions; actions.create_case(...)`` reads
 them all from here.
@@ -25,11 +26,22 @@ from .cases import (
     unshare_case,
     update_case,
 )
+from .corrections import (
+    VICTIM_EDITABLE_FIELDS,
+    add_case_identifier,
+    add_case_transfer,
+    add_victim,
+    correct_case,
+    correct_victim,
+    link_cases,
+    unlink_cases,
+)
 from .follow_ups import issue_follow_ups, issue_stop_payments
 from .identifiers import SUSPECT_ROLES, add_identifier, add_transfer
 from .results import result_digest, submit_result
 from .tasks import (
     LIVE_STATES,
+    WarningContact,
     accept_task,
     approve_task,
     approve_tasks,
@@ -49,17 +61,24 @@ __all__ = [
     "CASE_EDITABLE_FIELDS",
     "LIVE_STATES",
     "SUSPECT_ROLES",
+    "VICTIM_EDITABLE_FIELDS",
     "IdentifierData",
     "TransferData",
     "VictimData",
+    "WarningContact",
     "accept_task",
+    "add_case_identifier",
+    "add_case_transfer",
     "add_identifier",
     "add_transfer",
+    "add_victim",
     "approve_task",
     "approve_tasks",
     "cancel_task",
     "clear_flag",
     "close_case",
+    "correct_case",
+    "correct_victim",
     "create_case",
     "create_task",
     "deadline_minutes",
@@ -68,6 +87,7 @@ __all__ = [
     "flag_task",
     "issue_follow_ups",
     "issue_stop_payments",
+    "link_cases",
     "mark_dispatched",
     "mark_overdue",
     "next_case_reference",
@@ -76,6 +96,7 @@ __all__ = [
     "share_case",
     "submit_result",
     "task_type",
+    "unlink_cases",
     "unshare_case",
     "update_case",
 ]

@@ -21,10 +21,10 @@ from coordination.choices import AuditAction
 from coordination.exceptions import Conflict
 
 from .. import permissions, search
-from ..choices import CaseStatus, IdentifierRole, TargetKind, TransferSource
+from ..choices import CaseOutcome, CaseStatus, IdentifierRole, TargetKind, TransferSource
 from ..models import Case, Channel, District, FraudType, Victim
 from ..validators import normalise_identifier, validate_amount, validate_resident_id
-from .common import change_row, require
+from .common import change_row, ensure_open, require
 from .identifiers import add_identifier, add_transfer
 from .legal_documents import use_legal_document
 
@@ -42,6 +42,7 @@ class VictimData:
     name: str
     id_number: str = ""
     phone: str = ""
+    address: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,12 @@ def create_case(
         if victim.id_number:
             validate_resident_id(victim.id_number)
     victims = [
-        VictimData(name=v.name, id_number=v.id_number.upper(), phone=normalise_identifier("phone", v.phone))
+        VictimData(
+            name=v.name,
+            id_number=v.id_number.upper(),
+            phone=normalise_identifier("phone", v.phone),
+            address=v.address,
+        )
         for v in victims
     ]
     # The victims' part of the search texts; ``add_identifier`` appends each identifier's.
@@ -102,7 +108,16 @@ def create_case(
         search_text=search_text,
         search_masked=search_masked,
     )
-    Victim.objects.bulk_create(Victim(case=case, name=v.name, id_number=v.id_number, phone=v.phone) for v in victims)
+    Victim.objects.bulk_create(
+        Victim(
+            case=case,
+            name=v.name,
+            id_number=v.id_number,
+            phone=v.phone,
+            address=v.address,
+        )
+        for v in victims
+    )
     audit.record(user=acting_user, action=AuditAction.CASE_CREATE, obj=case, case_id=case.pk, after=snapshot(case))
     for transfer in transfers:
         source = add_identifier(
@@ -160,6 +175,7 @@ def update_case(case: Case, *, acting_user: User, **changes: Any) -> Case:
     with change_row(
         case, acting_user=acting_user, action=AuditAction.CASE_UPDATE, save=save, audit_fields=fields
     ) as case:
+        ensure_open(case)
         for field, value in changes.items():
             setattr(case, field, value)
     return case
@@ -176,30 +192,55 @@ def file_case(case: Case, *, acting_user: User, filing_number: str) -> Case:
     with change_row(
         case, acting_user=acting_user, action=AuditAction.CASE_FILE, save=save, audit_fields=fields
     ) as case:
+        ensure_open(case)
         if case.status != CaseStatus.OPEN:
             raise Conflict(_("Only an open case can be filed."))
+        case.transition_to(CaseStatus.FILED)
         # The filing decision (立案决定书) is a legal document: its number has the shape, and is this case's.
-        case.status, case.filing_number = (
-            CaseStatus.FILED,
-            use_legal_document(case, filing_number, field="filing_number"),
-        )
+        case.filing_number = use_legal_document(case, filing_number, field="filing_number")
     return case
 
 
 @transaction.atomic
-def close_case(case: Case, *, acting_user: User, amount_returned: Decimal = Decimal("0.00")) -> Case:
-    """Close a case with the amount returned to the victims (closure and review)."""
+def close_case(
+    case: Case,
+    *,
+    acting_user: User,
+    amount_returned: Decimal | None = None,
+    summary: str = "",
+    outcome: str = "",
+) -> Case:
+    """Close a case (closure and review): the outcome, a summary, the amount returned to the victims.
+
+    ``amount_returned`` ``None`` keeps what the banks' return reports added up
+    to. The audit row keeps the closing figures (lost, stopped, frozen,
+    returned) beside the state, so the review reads them as they were.
+    """
     require(permissions.can_edit_case(acting_user), _("Only the centre closes cases."))
-    if amount_returned < 0:
+    if amount_returned is not None and amount_returned < 0:
         raise ValidationError({"amount_returned": _("The amount must not be negative.")})
-    fields = ["status", "amount_returned"]
+    if outcome and outcome not in CaseOutcome.values:
+        raise ValidationError({"outcome": _("Unknown outcome.")})
+    fields = [
+        "status",
+        "outcome",
+        "closure_summary",
+        "closed_at",
+        "loss_amount",
+        "amount_stopped",
+        "amount_frozen",
+        "amount_returned",
+    ]
     save = [*fields, "updated_at"]
     with change_row(
         case, acting_user=acting_user, action=AuditAction.CASE_CLOSE, save=save, audit_fields=fields
     ) as case:
         if case.status == CaseStatus.CLOSED:
             raise Conflict(_("The case is already closed."))
-        case.status, case.amount_returned = CaseStatus.CLOSED, amount_returned
+        case.transition_to(CaseStatus.CLOSED)
+        case.outcome, case.closure_summary, case.closed_at = outcome, summary.strip(), timezone.now()
+        if amount_returned is not None:
+            case.amount_returned = amount_returned
     return case
 
 

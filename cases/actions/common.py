@@ -7,12 +7,13 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from agencies.models import User
 from coordination import audit
 from coordination.audit import snapshot
 from coordination.choices import AuditAction
-from coordination.exceptions import ActionNotAllowed
+from coordination.exceptions import ActionNotAllowed, Conflict
 
 from .. import signals
 from ..choices import TaskEvent
@@ -25,6 +26,12 @@ def require(allowed: bool, message: str) -> None:
     """Refuse the action (403) unless the role rule ``allowed`` it."""
     if not allowed:
         raise ActionNotAllowed(message)
+
+
+def ensure_open(case) -> None:
+    """Refuse (409) any change to a closed case: it is the record the joint meeting reviews."""
+    if case.is_closed:
+        raise Conflict(_("The case is closed: it can no longer be changed."))
 
 
 class NoChange(Exception):

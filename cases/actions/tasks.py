@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -26,9 +27,9 @@ from coordination.exceptions import ActionNotAllowed, InvalidTransition
 
 from .. import permissions, signals, task_types
 from ..choices import CaseStatus, IdentifierRole, TargetKind, TaskEvent, TaskState
-from ..models import Case, Identifier, Task, TaskTypeConfig
+from ..models import Case, Identifier, Task, TaskTypeConfig, Victim
 from ..task_types import TaskTypeSpec
-from ..validators import validate_amount
+from ..validators import normalise_identifier, validate_amount, validate_victim_phone
 from .common import NoChange, change_row, notify, require
 from .identifiers import add_identifier
 from .legal_documents import use_legal_document
@@ -40,6 +41,20 @@ LIVE_STATES = frozenset(
 )
 # What a task's audit row shows before and after.
 AUDIT_FIELDS = ["state", "deadline", "reason", "result_status", "amount_held", "lapses_at", "needs_attention"]
+
+
+@dataclass(frozen=True)
+class WarningContact:
+    """The person a victim warning must reach: one of the case's victims, or someone named now.
+
+    With ``victim``, the victim's name, phone and address are copied unless given
+    here: the task keeps what the station was told even if the victim is corrected later.
+    """
+
+    name: str = ""
+    phone: str = ""
+    address: str = ""
+    victim: Victim | None = None
 
 
 def task_type(code: str) -> TaskTypeSpec:
@@ -137,8 +152,14 @@ def create_task(
     legal_document_number: str = "",
     note: str = "",
     follows: Task | None = None,
+    contact: WarningContact | None = None,
 ) -> Task:
-    """Turn an action the case needs from ``agency`` into a task awaiting approval."""
+    """Turn an action the case needs from ``agency`` into a task awaiting approval.
+
+    A type that reaches a person (``reaches_person``: victim warnings) carries
+    ``contact``; without one it is the case's first victim, and a case with no
+    victim needs one named.
+    """
     require(permissions.can_create_task(acting_user), _("Only the centre creates tasks."))
     spec = task_type(type)
     errors: dict[str, str] = {}
@@ -159,6 +180,7 @@ def create_task(
             errors["amount"] = exc.messages[0]
     if (target_kind == TargetKind.NONE) != (not target_value):
         errors["target"] = _("Give a target value, or the target kind none without a value.")
+    person = _person_to_reach(case, spec, contact, errors)
     if errors:
         raise ValidationError(errors)
     legal_document_number = (legal_document_number or "").strip()
@@ -198,10 +220,44 @@ def create_task(
         follows=follows,
         deadline=timezone.now() + timedelta(minutes=deadline_minutes(spec)),
         created_by=acting_user,
+        **person,
     )
     case.agencies.add(agency)
     audit_task(acting_user, AuditAction.TASK_CREATE, task)
     return task
+
+
+def _person_to_reach(case: Case, spec: TaskTypeSpec, contact: WarningContact | None, errors: dict) -> dict:
+    """The ``contact_*`` fields of a new task, or ``{}``; problems go to ``errors``."""
+    if not spec.reaches_person:
+        if contact is not None:
+            errors["contact"] = _("This task type reaches no person.")
+        return {}
+    victim = contact.victim if contact else None
+    if contact is None:
+        victim = Victim.objects.filter(case=case).order_by("id").first()
+    if victim is not None and victim.case_id != case.pk:
+        errors["contact"] = _("This victim is not in this case.")
+        return {}
+    name = (contact.name if contact else "").strip() or (victim.name if victim else "")
+    phone = (contact.phone if contact else "").strip() or (victim.phone if victim else "")
+    address = (contact.address if contact else "").strip() or (victim.address if victim else "")
+    if not name or not (phone or address):
+        errors["contact"] = _("Name the person to reach, with a phone number or an address.")
+        return {}
+    if phone and phone != (victim.phone if victim else None):
+        try:
+            validate_victim_phone(phone)
+        except ValidationError as exc:
+            errors["contact"] = exc.messages[0]
+            return {}
+        phone = normalise_identifier("phone", phone)
+    return {
+        "contact_name": name[:100],
+        "contact_phone": phone[:20],
+        "contact_address": address[:255],
+        "contact_victim": victim,
+    }
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from rest_framework import serializers
 from agencies import roles
 from agencies.models import Agency
 from coordination.api import InstantField
-from coordination.masking import mask, sees_full_pii
+from coordination.masking import mask, mask_contact, sees_full_pii
 from coordination.validators import parse_amount
 
 from .. import task_types
@@ -205,8 +205,19 @@ class TaskTypeField(serializers.ChoiceField):
         super().__init__(choices=task_types.choices(), **kwargs)
 
 
+class PersonInputSerializer(serializers.Serializer):
+    """Who a victim warning must reach: one of the case's victims (``victim``), or a person named here."""
+
+    victim = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1, help_text=_("A victim of the case.")
+    )
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
 class TaskCreateSerializer(serializers.Serializer):
-    """The protocol's "Creating a task" body."""
+    """The protocol's "Creating a task" body; ``person`` for a victim warning (else the case's first victim)."""
 
     case = ScopedCaseField()
     type = TaskTypeField()
@@ -215,6 +226,7 @@ class TaskCreateSerializer(serializers.Serializer):
     amount = MoneyField(min_value=Decimal("0.01"), required=False, allow_null=True)
     legal_document_number = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, allow_null=True)
+    person = PersonInputSerializer(required=False, allow_null=True)
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -530,6 +542,14 @@ class TaskCaseSerializer(serializers.Serializer):
     reported_at = SafeDateTimeField()
 
 
+class TaskPersonSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    phone = serializers.CharField(allow_null=True)
+    id_number = serializers.CharField(allow_null=True)
+    district = serializers.CharField()
+    address = serializers.CharField(allow_null=True)
+
+
 class TaskTargetSerializer(serializers.Serializer):
     kind = serializers.CharField()
     value = serializers.CharField(allow_null=True)
@@ -560,6 +580,7 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
     status = serializers.ChoiceField(source="state", choices=TaskState.choices, read_only=True)
     result_status = serializers.ChoiceField(choices=ResultStatus.choices, allow_blank=True, read_only=True)
     result = serializers.SerializerMethodField()
+    person = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
@@ -589,6 +610,7 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             "executed_at",
             "amount_held",
             "lapses_at",
+            "person",
         ]
         read_only_fields = fields
 
@@ -622,6 +644,7 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             "executed_at": _iso(task.executed_at),
             "amount_held": _money(task.amount_held),
             "lapses_at": _iso(task.lapses_at),
+            "person": self.get_person(task),
         }
 
     def _own(self, obj) -> bool:
@@ -648,6 +671,19 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             "holder_name": mask(user, "name", target.holder_name, own_task_target=own),
             "bank": target.bank.code if target.bank_id else None,
         }
+
+    @extend_schema_field(TaskPersonSerializer(allow_null=True))
+    def get_person(self, obj) -> dict | None:
+        """A victim warning's person to reach: in full for the centre and the assigned agency, masked elsewhere."""
+        person = obj.person_to_reach()
+        if person is None:
+            return None
+        shown = mask_contact(
+            self._user(),
+            {"name": person["name"], "phone": person["phone"] or "", "address": person["address"] or ""},
+            own_task=self._own(obj),
+        )
+        return {**person, **{k: v or None for k, v in shown.items() if k != "name"}, "name": shown["name"]}
 
     @extend_schema_field({"type": "object", "additionalProperties": {}, "nullable": True})
     def get_result(self, obj):

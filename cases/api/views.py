@@ -37,6 +37,7 @@ from ..models import (
     Task,
     TaskTypeConfig,
     Transfer,
+    Victim,
 )
 from ..validators import normalise_identifier
 from . import serializers as s
@@ -433,11 +434,12 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
     """Tasks: all for the centre and auditors; only its own for an agency (liaison, manager, partner)."""
 
     # Only the related columns a task's representation reads (see TaskSerializer).
-    base_queryset = Task.objects.select_related("case__fraud_type", "agency", "target__bank").only(
+    base_queryset = Task.objects.select_related("case__fraud_type", "case__district", "agency", "target__bank").only(
         *(f.name for f in Task._meta.concrete_fields),
         "case__reference",
         "case__reported_at",
         "case__fraud_type__code",
+        "case__district__code",
         "agency__code",
         "target__kind",
         "target__value",
@@ -468,8 +470,21 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
             amount=data.get("amount"),
             legal_document_number=data.get("legal_document_number") or "",
             note=data.get("note") or "",
+            contact=self._contact(data["case"], data.get("person")),
         )
         return self._answer(task, status.HTTP_201_CREATED)
+
+    def _contact(self, case: Case, person: dict | None) -> actions.WarningContact | None:
+        if not person:
+            return None
+        victim = None
+        if person.get("victim"):
+            victim = Victim.objects.visible_to(self.request.user).filter(case=case, pk=person["victim"]).first()
+            if victim is None:
+                raise exceptions.ValidationError({"person": {"victim": [_("This victim is not in this case.")]}})
+        return actions.WarningContact(
+            name=person.get("name", ""), phone=person.get("phone", ""), address=person.get("address", ""), victim=victim
+        )
 
     @extend_schema(request=None, responses={200: s.TaskSerializer, **errors(401, 403, 404, 409)})
     @action(detail=True, methods=["post"])

@@ -1,4 +1,4 @@
-from .case import Case, CaseGroupObjectPermission, CaseUserObjectPermission, Victim
+from .case import Case, CaseGroupObjectPermission, CaseLink, CaseUserObjectPermission, Victim
 from .identifier import CaseIdentifier, Identifier, Transfer
 from .legal import LegalDocument, LegalDocumentFormat
 from .reference import Channel, District, FraudType, TaskTypeConfig
@@ -8,6 +8,7 @@ __all__ = [
     "Case",
     "CaseGroupObjectPermission",
     "CaseIdentifier",
+    "CaseLink",
     "CaseUserObjectPermission",
     "Channel",
     "District",

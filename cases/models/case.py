@@ -9,8 +9,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from ..choices import CaseStatus
-from ..querysets import CaseQuerySet, VictimQuerySet
+from coordination.exceptions import Conflict
+
+from ..choices import CASE_TRANSITIONS, CaseLinkState, CaseOutcome, CaseStatus
+from ..querysets import CaseLinkQuerySet, CaseQuerySet, VictimQuerySet
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -47,6 +49,10 @@ class Case(models.Model):
     amount_stopped = models.DecimalField(_("amount stopped"), default=Decimal("0.00"), **MONEY)
     amount_frozen = models.DecimalField(_("amount frozen"), default=Decimal("0.00"), **MONEY)
     amount_returned = models.DecimalField(_("amount returned"), default=Decimal("0.00"), **MONEY)
+    # Closure and review: how it ended, in the analyst's words and as a code.
+    outcome = models.CharField(_("outcome"), max_length=24, choices=CaseOutcome.choices, blank=True)
+    closure_summary = models.TextField(_("closure summary"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Golden-hour measure: set once, when the first stop-payment reaches its bank.
     first_stop_delivered_at = models.DateTimeField(_("first stop-payment delivered at"), null=True, blank=True)
     # What the case list's search reads (``cases.search``): its victims' names and phones
@@ -87,6 +93,25 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    @property
+    def is_closed(self) -> bool:
+        return self.status == CaseStatus.CLOSED
+
+    def can_transition_to(self, new_status: str) -> bool:
+        return new_status in CASE_TRANSITIONS[self.status]
+
+    def transition_to(self, new_status: str) -> str:
+        """Move to ``new_status`` if ``CASE_TRANSITIONS`` allows it (409 otherwise); returns the previous one."""
+        if not self.can_transition_to(new_status):
+            if self.is_closed:
+                raise Conflict(_("The case is closed: it can no longer be changed."))
+            raise Conflict(
+                _("A case that is %(current)s cannot become %(requested)s.")
+                % {"current": self.get_status_display(), "requested": CaseStatus(new_status).label}
+            )
+        previous, self.status = self.status, new_status
+        return previous
+
 
 class Victim(models.Model):
     """A person who lost money in a case. Personal data: masked by role."""
@@ -95,6 +120,8 @@ class Victim(models.Model):
     name = models.CharField(_("name"), max_length=100, db_index=True)
     id_number = models.CharField(_("resident ID number"), max_length=18, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Where a victim warning's station finds them.
+    address = models.CharField(_("address"), max_length=255, blank=True)
 
     objects = VictimQuerySet.as_manager()
 
@@ -105,6 +132,35 @@ class Victim(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CaseLink(models.Model):
+    """Two cases joined by hand (串并案 on the analyst's judgement), or kept apart though they share an identifier.
+
+    One row per pair (``case`` the lower id): linking again or unlinking changes
+    its state, and the audit trail keeps every change with its reason.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(_("state"), max_length=16, choices=CaseLinkState.choices)
+    reason = models.TextField(_("reason"))
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    objects = CaseLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case link")
+        verbose_name_plural = _("case links")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "other"], name="case_link_pair_uniq"),
+            models.CheckConstraint(condition=models.Q(case__lt=models.F("other")), name="case_link_ordered"),
+        ]
+        indexes = [models.Index(fields=["other"], name="case_link_other_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}-{self.other_id} {self.state}"
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):

@@ -44,6 +44,14 @@ class Task(models.Model):
     # Set when a person must look: a permanent push failure or a dead letter.
     needs_attention = models.BooleanField(_("needs attention"), default=False)
     attention_reason = models.CharField(_("attention reason"), max_length=200, blank=True)
+    # The person a victim warning must reach (预警劝阻): a copy of the victim's data, or a
+    # person named at creation. In full for the centre and the assigned station only.
+    contact_name = models.CharField(_("person to reach"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("their phone"), max_length=20, blank=True)
+    contact_address = models.CharField(_("their address"), max_length=255, blank=True)
+    contact_victim = models.ForeignKey(
+        "cases.Victim", verbose_name=_("victim"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     follows = models.ForeignKey(
         "self", verbose_name=_("follows"), null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
     )
@@ -98,6 +106,23 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_type_display()}"
+
+    def person_to_reach(self) -> dict | None:
+        """The protocol's ``person`` (v1.1) of a type that reaches one, unmasked; ``None`` otherwise.
+
+        Callers mask it (``coordination.masking.mask_contact``) unless the reader is
+        the centre or the assigned agency. Reads ``case.district`` (select it).
+        """
+        spec = task_types.registry.find(self.type)
+        if spec is None or not spec.reaches_person:
+            return None
+        return {
+            "name": self.contact_name,
+            "phone": self.contact_phone or None,
+            "id_number": None,
+            "district": self.case.district.code,
+            "address": self.contact_address or None,
+        }
 
     def can_transition_to(self, new_state: str) -> bool:
         return new_state in TASK_TRANSITIONS[self.state]

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Subquery
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -33,6 +32,7 @@ from ..validators import (
     validate_resident_id,
     validate_victim_phone,
 )
+from . import case_edit
 
 PAGE_SIZE = 50
 # Reads of personal data are audited but are not events of the case's timeline.
@@ -222,15 +222,8 @@ class CaseDetailView(ScopedView):
             .select_related("identifier", "identifier__bank")
             .order_by("id")
         )
-        linked_ids = (
-            self.scoped(CaseIdentifier)
-            .filter(identifier_id__in=[link.identifier_id for link in links])
-            .exclude(case_id=case.pk)
-            .values("case_id")[:200]
-        )
-        linked_cases = list(
-            self.scoped(Case).filter(pk__in=Subquery(linked_ids)).only("pk", "reference", "reported_at", "status")[:20]
-        )
+        # Which identifier links each case, and what is held on it (constant queries).
+        linked_cases, _unlinked = case_edit.linked_cases(self.scoped, case, links)
         transfers = list(
             self.scoped(Transfer)
             .filter(case=case)
@@ -268,6 +261,8 @@ class CaseDetailView(ScopedView):
                 "graph": flow_graph(user, transfers, tasks),
                 "can_issue": permissions.can_create_task(user) and case.status != "closed",
                 "can_edit": permissions.can_edit_case(user),
+                "can_change": not case.is_closed
+                and (permissions.can_edit_case(user) or permissions.can_extend_case(user)),
                 "file_form": FileCaseForm(),
                 "nav": "cases",
             },

@@ -12,7 +12,7 @@ from django import template
 from django.utils import timezone
 
 from coordination.choices import AuditAction
-from coordination.masking import mask
+from coordination.masking import mask, mask_contact
 
 register = template.Library()
 
@@ -33,6 +33,20 @@ def masked_target(context, task):
     user = context["request"].user
     own = bool(getattr(user, "agency_id", None)) and user.agency_id == task.agency_id
     return mask(user, task.target.kind, task.target.value, own_task_target=own)
+
+
+@register.simple_tag(takes_context=True)
+def warning_contact(context, task):
+    """A victim warning's person to reach: in full for the centre and the assigned station, masked elsewhere.
+
+    ``{% warning_contact task as person %}``: ``person.name``, ``.phone``, ``.address``; empty when none.
+    """
+    if not getattr(task, "contact_name", ""):
+        return {}
+    user = context["request"].user
+    own = bool(getattr(user, "agency_id", None)) and user.agency_id == task.agency_id
+    contact = {"name": task.contact_name, "phone": task.contact_phone, "address": task.contact_address}
+    return mask_contact(user, contact, own_task=own)
 
 
 @register.filter

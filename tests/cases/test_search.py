@@ -200,7 +200,7 @@ def test_backfill_rebuilds_the_texts_of_earlier_cases(cases):
     expected = {c.pk: (c.search_text, c.search_masked) for c in Case.objects.all()}
     assert all(full and masked for full, masked in expected.values())
     Case.objects.update(search_text="", search_masked="")
-    import_module("cases.migrations.0007_search_trgm").backfill(django_apps, None)
+    import_module("cases.migrations.0007_case_search").backfill(django_apps, None)
     assert {c.pk: (c.search_text, c.search_masked) for c in Case.objects.all()} == expected
 
 

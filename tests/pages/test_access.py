@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from agencies.models import User
 
@@ -27,6 +28,17 @@ MATRIX = [
         lambda o: reverse("case-changes", args=[o["case"].pk]),
         (302, 200, 200, 404, 404, 404, 200),
     ),
+    ("case edit", "get", lambda o: reverse("case-edit", args=[o["case"].pk]), (302, 200, 200, 404, 404, 404, 403)),
+    ("missing case edit", "get", lambda o: reverse("case-edit", args=[999999]), (302, 404, 404, 404, 404, 404, 404)),
+    ("correct case", "post", lambda o: reverse("case-edit", args=[o["case"].pk]), (302, 302, 302, 404, 404, 404, 403)),
+    (
+        "add identifier to case",
+        "post",
+        lambda o: reverse("case-edit", args=[o["case"].pk]),
+        (302, 302, 302, 404, 404, 404, 403),
+    ),
+    ("link case", "post", lambda o: reverse("case-edit", args=[o["case"].pk]), (302, 302, 302, 404, 404, 404, 403)),
+    ("close case", "post", lambda o: reverse("case-edit", args=[o["case"].pk]), (302, 302, 302, 404, 404, 404, 403)),
     ("missing case", "get", lambda o: reverse("case-detail", args=[999999]), (302, 404, 404, 404, 404, 404, 404)),
     ("task page", "get", lambda o: reverse("task-detail", args=[o["task"].pk]), (302, 200, 200, 200, 200, 404, 200)),
     ("missing task", "get", lambda o: reverse("task-detail", args=[999999]), (302, 404, 404, 404, 404, 404, 404)),
@@ -92,6 +104,10 @@ MATRIX = [
 ]
 
 POST_DATA = {
+    "correct case": {"do": "correct", "case-summary": "更正", "case-reason": "核对"},  # completed in the test
+    "add identifier to case": {"do": "add-identifier", "identifier-kind": "phone", "identifier-value": "13912345678"},
+    "link case": {"do": "link", "link-reason": "同一嫌疑人"},  # link-reference: the other case's
+    "close case": {"do": "close", "close-outcome": "not_recovered", "close-summary": "未追回"},
     "reject task": {"reason": "账户已销户"},
     "report result": {
         "status": "completed",
@@ -120,7 +136,9 @@ def objects(case, stop_task, analyst):
 
     other = make_case(analyst, to_account="6217000010099999999")
     [pending] = actions.issue_stop_payments(other, acting_user=analyst, approve=False)
-    return {"case": case, "task": stop_task, "pending": pending}
+    # Shares no identifier with ``case``: a link by hand.
+    lone = make_case(analyst, to_account="6217000010088888888", from_account="6222020200100000001")
+    return {"case": case, "task": stop_task, "pending": pending, "lone": lone}
 
 
 @pytest.mark.django_db
@@ -132,6 +150,19 @@ def test_access_matrix(client, request, objects, page, method, url, role, expect
     data = dict(POST_DATA.get(page, {}))
     if page == "approve in queue":
         data["task"] = [objects["pending"].pk]
+    if page == "correct case":
+        case = objects["case"]
+        data.update(
+            {
+                "case-fraud_type": case.fraud_type_id,
+                "case-channel": case.channel_id,
+                "case-district": case.district_id,
+                "case-reported_at": timezone.localtime(case.reported_at).strftime("%Y-%m-%dT%H:%M"),
+                "case-loss_amount": "51000.00",
+            }
+        )
+    if page == "link case":
+        data["link-reference"] = objects["lone"].reference
     response = getattr(client, method)(url(objects), data) if method == "post" else client.get(url(objects))
     assert response.status_code == expected, (page, role, response.status_code)
     if role == "anonymous" and expected == 302:

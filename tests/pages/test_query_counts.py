@@ -25,7 +25,10 @@ PINNED = {
     "case list search (auditor)": 11,
     # A whole account: its identifiers first, then the list.
     "case list search (account)": 12,
-    "case page": 16,
+    "case page": 17,
+    # Linked by a shared account and by hand, with holds on the account: the panel's three reads.
+    "case page (linked)": 18,
+    "case edit": 18,
     "inbox": 9,
     "inbox rows (htmx)": 7,
     "approvals": 7,
@@ -79,6 +82,26 @@ def build(page: str, n: int, analyst):
         case = make_case(analyst, extra_transfers=n)
         actions.issue_stop_payments(case, acting_user=analyst)
         return analyst, reverse("case-detail", args=[case.pk]), {}
+    if page in ("case page (linked)", "case edit"):
+        case = make_case(analyst)
+        actions.issue_stop_payments(case, acting_user=analyst)
+        for i in range(n):
+            # The same receiving account: every one is linked through it.
+            other = make_case(analyst)
+            if i % 5 == 0:
+                actions.add_case_identifier(
+                    other,
+                    acting_user=analyst,
+                    data=actions.IdentifierData(kind="phone", value=f"1390000{i:04d}"),
+                )
+                actions.link_cases(
+                    case,
+                    make_case(analyst, to_account=f"62170000200{i:08d}", from_account=f"62220000300{i:08d}"),
+                    acting_user=analyst,
+                    reason="同一团伙",
+                )
+        name = "case-detail" if page == "case page (linked)" else "case-edit"
+        return analyst, reverse(name, args=[case.pk]), {}
     if page.startswith("inbox"):
         actions.issue_stop_payments(bank_case(analyst, n), acting_user=analyst)
         liaison = make_user("q_liaison", "CCB", "liaison")

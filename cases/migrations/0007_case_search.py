@@ -89,7 +89,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0005_legal_documents"),
+        ("cases", "0006_case_life"),
     ]
 
     operations = [
