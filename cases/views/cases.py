@@ -251,6 +251,7 @@ class CaseDetailView(ScopedView):
             .exclude(action__in=READ_ACTIONS)
             .order_by("-at", "-id")[:100]
         )
+        audit.describe(user, timeline)  # in the reader's language, masked for the reader
         return render(
             request,
             "cases/case_detail.html",
