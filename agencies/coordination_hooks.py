@@ -8,9 +8,13 @@ from .models import Agency
 
 
 @hooks.register("audit_object_labels")
-def agency_labels(user, records) -> dict[tuple[str, int], str]:
+def agency_labels(user, records, known) -> dict[tuple[str, int], str]:
     """Agencies of audit rows (endpoint changes) by their code and name in the reader's language."""
-    ids = {r.object_id for r in records if r.object_type == "agencies.agency" and r.object_id}
+    ids = {
+        r.object_id
+        for r in records
+        if r.object_type == "agencies.agency" and r.object_id and ("agencies.agency", r.object_id) not in known
+    }
     if not ids:
         return {}
     agencies = Agency.objects.visible_to(user).filter(pk__in=ids).only("pk", "code", "name", "name_en")

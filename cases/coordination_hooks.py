@@ -9,10 +9,9 @@ transfers in audit rows are registered here.
 from __future__ import annotations
 
 from coordination import hooks
-from coordination.masking import mask
-from coordination.templatetags.coordination_tags import yuan
 
 from . import stats
+from .audit_labels import identifier_label, task_label, transfer_label
 from .models import Case, Identifier, Task, Transfer
 
 
@@ -33,51 +32,43 @@ def case_by_reference(user, reference: str) -> int | None:
     return Case.objects.visible_to(user).filter(reference=reference.upper()).values_list("pk", flat=True).first()
 
 
-def _ids(records, object_type: str) -> set[int]:
-    return {r.object_id for r in records if r.object_type == object_type and r.object_id}
-
-
-def _identifier(user, identifier: Identifier) -> str:
-    return f"{identifier.get_kind_display()} {mask(user, identifier.kind, identifier.value)}"
+def _ids(records, object_type: str, known) -> set[int]:
+    return {r.object_id for r in records if r.object_type == object_type and r.object_id} - {
+        pk for kind, pk in known if kind == object_type
+    }
 
 
 @hooks.register("audit_object_labels")
-def case_object_labels(user, records) -> dict[tuple[str, int], str]:
+def case_object_labels(user, records, known) -> dict[tuple[str, int], str]:
     """Cases by reference, tasks by type and agency, identifiers and transfers masked for ``user``.
 
-    One query per kind present in ``records``, each through ``visible_to(user)``.
+    One query per kind present in ``records`` and not in ``known``, each through ``visible_to(user)``.
     """
     labels: dict[tuple[str, int], str] = {}
-    case_ids = _ids(records, "cases.case") | {r.case_id for r in records if r.case_id}
+    case_ids = _ids(records, "cases.case", known) | {
+        r.case_id for r in records if r.case_id and ("cases.case", r.case_id) not in known
+    }
     if case_ids:
         for pk, reference in Case.objects.visible_to(user).filter(pk__in=case_ids).values_list("pk", "reference"):
             labels["cases.case", pk] = reference
-    if task_ids := _ids(records, "cases.task"):
+    if task_ids := _ids(records, "cases.task", known):
         tasks = (
             Task.objects.visible_to(user)
             .filter(pk__in=task_ids)
             .select_related("agency")
             .only("pk", "type", "agency__code", "agency__name", "agency__name_en")
         )
-        for task in tasks:
-            labels["cases.task", task.pk] = f"#{task.pk} {task.get_type_display()} · {task.agency.display_name}"
-    if identifier_ids := _ids(records, "cases.identifier"):
-        for identifier in Identifier.objects.visible_to(user).filter(pk__in=identifier_ids).only("pk", "kind", "value"):
-            labels["cases.identifier", identifier.pk] = _identifier(user, identifier)
-    if transfer_ids := _ids(records, "cases.transfer"):
+        labels.update({("cases.task", task.pk): task_label(task) for task in tasks})
+    if identifier_ids := _ids(records, "cases.identifier", known):
+        identifiers = Identifier.objects.visible_to(user).filter(pk__in=identifier_ids).only("pk", "kind", "value")
+        labels.update({("cases.identifier", i.pk): identifier_label(user, i) for i in identifiers})
+    if transfer_ids := _ids(records, "cases.transfer", known):
+        sides = [f"{side}__{f}" for side in ("from_identifier", "to_identifier") for f in ("kind", "value")]
         transfers = (
             Transfer.objects.visible_to(user)
             .filter(pk__in=transfer_ids)
             .select_related("from_identifier", "to_identifier")
-            .only(
-                "pk",
-                "amount",
-                *(f"{side}__{f}" for side in ("from_identifier", "to_identifier") for f in ("kind", "value")),
-            )
+            .only("pk", "amount", *sides)
         )
-        for t in transfers:
-            labels["cases.transfer", t.pk] = (
-                f"{yuan(t.amount)} {mask(user, t.from_identifier.kind, t.from_identifier.value)}"
-                f" → {mask(user, t.to_identifier.kind, t.to_identifier.value)}"
-            )
+        labels.update({("cases.transfer", t.pk): transfer_label(user, t) for t in transfers})
     return labels

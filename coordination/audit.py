@@ -51,7 +51,7 @@ def record(
     )
 
 
-def describe(user, records: list[AuditRecord]) -> list[AuditRecord]:
+def describe(user, records: list[AuditRecord], known: dict[tuple[str, int], str] | None = None) -> list[AuditRecord]:
     """Name each row's object and case in the reader's language, for ``user``'s eyes.
 
     Rows keep a copy of their object's label (``object_repr``), written in whatever
@@ -59,16 +59,16 @@ def describe(user, records: list[AuditRecord]) -> list[AuditRecord]:
     registered under ``audit_object_labels`` say now: a case by its reference, a
     task by its type and agency, an identifier masked as the reader's role must
     see it. Each hook reads the rows' objects of its kinds in one query, through
-    ``visible_to(user)``; an object gone or out of sight keeps its copy.
+    ``visible_to(user)``, skipping those in ``known`` (labels a page made from the
+    objects it already holds); an object gone or out of sight keeps its copy.
 
     Sets ``object_label`` and ``case_label`` on every row; returns ``records``.
     """
-    labels: dict[tuple[str, int], str] = {}
+    labels: dict[tuple[str, int], str] = dict(known or {})
     for hook in hooks.get_hooks("audit_object_labels"):
-        labels.update(hook(user, records) or {})
+        labels.update(hook(user, records, labels) or {})
     for record in records:
         record.object_label = labels.get((record.object_type, record.object_id)) or record.object_repr
-        record.case_label = (
-            (labels.get(("cases.case", record.case_id)) or str(record.case_id)) if record.case_id else ""
-        )
+        case = labels.get(("cases.case", record.case_id)) if record.case_id else None
+        record.case_label = (case or str(record.case_id)) if record.case_id else ""
     return records
