@@ -197,7 +197,7 @@ def _field_words(user, record):
         field = fields.get(name)
         if raw in ("", None):
             return "—"
-        if field is not None and field.choices:
+        if field is not None and field.choices and isinstance(raw, str | int):
             return str(dict(field.flatchoices).get(raw, raw))
         if isinstance(raw, bool):
             return str(_("yes") if raw else _("no"))
