@@ -123,6 +123,14 @@ def panel(context, panel):
 
 
 @register.filter
+def actor(record) -> str:
+    """Who wrote an audit row: the user's name, or "the platform" in words for its own jobs."""
+    if record.user_id is None and record.user_name == "system":  # ``audit.record`` with no user
+        return str(_("Platform"))
+    return record.user_name
+
+
+@register.filter
 def action_label(code: str) -> str:
     """An audit action code in words (``coordination.choices.AuditAction``; the code itself otherwise)."""
     return AuditAction(code).label if code in AuditAction.values else code

@@ -173,6 +173,7 @@ def test_chinese_timeline_speaks_chinese(client, stop_task, analyst):
     timeline = body[body.index('class="timeline"') :]
     assert "紧急止付 · 中国建设银行四川省分行" in timeline
     assert "Task created" not in timeline and "Emergency" not in timeline
+    assert "平台" in timeline and "system" not in timeline  # the platform's own steps (delivery)
 
 
 def test_seed_fills_missing_english_names_but_keeps_edited_ones(db):
