@@ -16,10 +16,10 @@ def _run_environment() -> None:
 
     ``scripts/run.py`` writes ``var/run.env`` (0600) while it runs: the live URLs of
     the embedded PostgreSQL and Redis (their ports change at every start), its
-    development ``SECRET_KEY`` and ``DEBUG=1``. Without that file, or with any of
-    ``CONFIGURED_BY`` set, nothing changes: production still refuses to start
-    without ``SECRET_KEY``. ``COORD_VAR_DIR`` moves ``var/`` as it does for
-    ``scripts/services.py`` (``var_dir_for``).
+    development ``SECRET_KEY``, ``DEBUG=0`` and its plain-HTTP settings. Without
+    that file, or with any of ``CONFIGURED_BY`` set, nothing changes: production
+    still refuses to start without ``SECRET_KEY``. ``COORD_VAR_DIR`` moves ``var/``
+    as it does for ``scripts/services.py`` (``var_dir_for``).
     """
     if any(name in os.environ for name in CONFIGURED_BY):
         return

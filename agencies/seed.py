@@ -1,7 +1,8 @@
 """The seeded roster: the joint meeting's 21 members and the agencies around them.
 
 Idempotent: ``seed_agencies()`` creates what is missing and leaves what an
-administrator has edited alone (names, membership, endpoints).
+administrator has edited alone (names, membership, endpoints); an English name
+left empty is filled in from this roster.
 """
 
 from __future__ import annotations
@@ -94,6 +95,10 @@ def seed_agencies() -> int:
     ]
     for code, name, name_en, sector, member, parent in rows:
         if code in existing:
+            # Rosters seeded before English pages showed English names may lack one;
+            # fill it where nobody has written one, never over an administrator's.
+            if name_en and not by_code[code].name_en:
+                Agency.objects.filter(pk=by_code[code].pk, name_en="").update(name_en=name_en)
             continue
         by_code[code] = Agency.objects.create(
             code=code,

@@ -59,8 +59,16 @@ class AmountField(forms.DecimalField):
     """Yuan typed by a person: surrounding spaces dropped, then the API's strict check (``parse_amount``).
 
     Django's ``DecimalField`` would take Arabic-Indic or full-width digits and
-    exponents; these are refused with the same message as in the API.
+    exponents; these are refused with the same message as in the API. Its own
+    checks (digits, decimal places, bounds) are dropped: ``parse_amount`` makes
+    them all, with messages written for people ("金额最多两位小数。"), where
+    Django's read "确认小数不超过 2 位." or "确保该值大于或等于0。".
     """
+
+    default_error_messages = {
+        "invalid": _("Enter an amount such as 52000.00."),
+        "required": _("Enter the amount."),
+    }
 
     def __init__(self, *, allow_zero=False, **kwargs):
         self.allow_zero = allow_zero
@@ -68,6 +76,15 @@ class AmountField(forms.DecimalField):
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("widget", MONEY_INPUT)
         super().__init__(**kwargs)
+        self.validators = []
+
+    def validate(self, value):
+        # DecimalField's would repeat parse_amount's checks with Django's wording.
+        forms.Field.validate(self, value)
+
+    def widget_attrs(self, widget):
+        # No min/max/step: a browser's own bubble would speak before ours.
+        return forms.Field.widget_attrs(self, widget)
 
     def to_python(self, value):
         if value in self.empty_values:

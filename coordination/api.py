@@ -99,9 +99,9 @@ def bad_request(request, exception=None):
         if isinstance(exception, RequestDataTooBig):
             return JsonResponse({"detail": str(BodyTooLarge.default_detail)}, status=413)
         return JsonResponse({"detail": "Bad request."}, status=400)
-    from django.views.defaults import bad_request as html_bad_request
+    from .views import error_400
 
-    return html_bad_request(request, exception)
+    return error_400(request, exception)
 
 
 def permission_denied(request, exception=None):
@@ -111,6 +111,15 @@ def permission_denied(request, exception=None):
     from .views import error_403
 
     return error_403(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: JSON under /api/ (a session client without the token), our page elsewhere."""
+    if _under_api(request):
+        return JsonResponse({"detail": "CSRF check failed."}, status=403)
+    from .views import error_403_csrf
+
+    return error_403_csrf(request, reason)
 
 
 def not_found(request, exception=None):

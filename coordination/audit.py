@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import models
 
+from . import hooks
 from .models import AuditRecord
 
 
@@ -49,3 +50,26 @@ def record(
         before=before,
         after=after,
     )
+
+
+def describe(user, records: list[AuditRecord], known: dict[tuple[str, int], str] | None = None) -> list[AuditRecord]:
+    """Name each row's object and case in the reader's language, for ``user``'s eyes.
+
+    Rows keep a copy of their object's label (``object_repr``), written in whatever
+    language was active then and never masked; pages show instead what the apps
+    registered under ``audit_object_labels`` say now: a case by its reference, a
+    task by its type and agency, an identifier masked as the reader's role must
+    see it. Each hook reads the rows' objects of its kinds in one query, through
+    ``visible_to(user)``, skipping those in ``known`` (labels a page made from the
+    objects it already holds); an object gone or out of sight keeps its copy.
+
+    Sets ``object_label`` and ``case_label`` on every row; returns ``records``.
+    """
+    labels: dict[tuple[str, int], str] = dict(known or {})
+    for hook in hooks.get_hooks("audit_object_labels"):
+        labels.update(hook(user, records, labels) or {})
+    for record in records:
+        record.object_label = labels.get((record.object_type, record.object_id)) or record.object_repr
+        case = labels.get(("cases.case", record.case_id)) if record.case_id else None
+        record.case_label = (case or str(record.case_id)) if record.case_id else ""
+    return records

@@ -1,11 +1,23 @@
 """The Celery application; tasks live in each app's ``tasks.py``."""
 
+import logging.config
 import os
 
-from celery import Celery
+from celery import Celery, signals
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coordination.settings")
 
 app = Celery("coordination")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.setup_logging.connect
+def _use_django_logging(**_kwargs) -> None:
+    """Workers and beat log through ``settings.LOGGING``, as the web does.
+
+    Celery's own set-up would stamp lines in local time without a zone; connected
+    to this signal it leaves logging to us (``coordination.logs.ZonedFormatter``).
+    """
+    logging.config.dictConfig(settings.LOGGING)

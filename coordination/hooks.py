@@ -21,6 +21,11 @@ The hooks of the platform, with what each registered function takes and gives:
 - ``audit_case_reference(user, reference) -> int | None``: the id of the case
   with ``reference`` that ``user`` may see (the audit trail's ``?case=`` filter,
   page and API; cases).
+- ``audit_object_labels(user, records, known) -> dict[(object_type, object_id), str]``:
+  the words for the objects of audit rows that ``user`` may see, in the active
+  language, masked for the reader (``coordination.audit.describe``; the audit
+  trail and the case timeline), leaving out the keys already in ``known``. One
+  query per kind; cases: cases, tasks, identifiers, transfers; agencies: agencies.
 
 A page draws a ``Panel`` with ``{% panel p %}`` (``coordination_tags``).
 """

@@ -31,6 +31,15 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see .env.example).")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
 
+# The product's one name, per interface language: header, page titles, README, API
+# docs and the run banner all say this (``coordination.context_processors.product``;
+# ``{{ product_name }}`` in templates). Not from the environment: it is not a setting
+# a deployment changes.
+PRODUCT_NAME = {
+    "zh-hans": "反诈联席协作平台",
+    "en": "Joint Anti-Fraud Coordination Platform",
+}
+
 ALLOWED_HOSTS = _typed("ALLOWED_HOSTS", env.list, ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = _typed("CSRF_TRUSTED_ORIGINS", env.list, [])
 # The absolute address partners are given in pushes (``result_url``).
@@ -88,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "coordination.context_processors.product",
             ],
         },
     },
@@ -163,6 +173,9 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+# Our CSRF refusal page (both languages, the site's layout); JSON under /api/.
+CSRF_FAILURE_VIEW = "coordination.api.csrf_failure"
+
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -176,6 +189,15 @@ STORAGES = {
         )
     },
 }
+
+# Collected once per start by `make run` (DEBUG off, as deployed): only the hashed
+# copies are kept, and source maps (read by a developer's tools, never by a page)
+# are not compressed; together they halve collectstatic's time.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = not DEBUG
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
+    *("jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br"),
+    *("woff", "woff2", "map"),
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -198,7 +220,7 @@ REST_FRAMEWORK = {
 API_PING = _typed("API_PING", env.bool, False)
 
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Joint anti-fraud coordination platform API",
+    "TITLE": f"{PRODUCT_NAME['en']} API",
     "DESCRIPTION": "Partner protocol v1 and the centre's API. See docs/partner-protocol.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -274,7 +296,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Stamped in TIME_ZONE with its offset, like every time the platform shows.
+    "formatters": {
+        "plain": {
+            "()": "coordination.logs.ZonedFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "zone": TIME_ZONE,
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # httpx logs every request at INFO: one line per push attempt, already logged by alerts.tasks.

@@ -19,18 +19,35 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseServerError, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.utils import timezone
 from django.views import View
 
+from coordination import audit
+from coordination.choices import AuditAction
 from coordination.exceptions import ActionNotAllowed, Conflict, InvalidTransition
 from coordination.filtersets import AuditRecordFilterSet, named_filters
 from coordination.models import AuditRecord
 from coordination.pagination import Keyset, page_of
+from coordination.templatetags.coordination_tags import action_label
 
 log = logging.getLogger(__name__)
 
 AUDIT_PAGE = 100
 # Index audit_time_idx; the keyset helper is the API's (``AuditPage``).
 AUDIT_ORDER = Keyset(("-at", "-id"))
+# Rows of a CSV export described at a time (one query per kind of object per chunk).
+CSV_CHUNK = 2000
+
+
+def _chunks(iterable, size: int):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class ScopedViewMixin(LoginRequiredMixin):
@@ -107,8 +124,17 @@ def redirect_back(request, fallback: str):
     return redirect(fallback)
 
 
+def error_400(request, exception=None):
+    return render(request, "400.html", status=400)
+
+
 def error_403(request, exception=None):
     return render(request, "403.html", status=403)
+
+
+def error_403_csrf(request, reason=""):
+    # ``reason`` is Django's English sentence for developers; django.security.csrf logs it.
+    return render(request, "403_csrf.html", status=403)
 
 
 def error_404(request, exception=None):
@@ -116,12 +142,17 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
-    # The request may be half-broken: render without context processors if need be.
+    # The request may be half-broken (the database gone, the session unreadable):
+    # then the page without the header's user, menu and session.
     try:
         return render(request, "500.html", status=500)
     except Exception:
         log.exception("500 page failed to render")
-        return HttpResponseServerError(loader.get_template("500.html").render({}))
+        try:
+            return HttpResponseServerError(loader.get_template("500_plain.html").render({}))
+        except Exception:
+            log.exception("plain 500 page failed to render")
+            return HttpResponseServerError("500 · Server Error", content_type="text/plain; charset=utf-8")
 
 
 def csv_cell(value) -> str:
@@ -151,6 +182,7 @@ class AuditView(ScopedView):
         if request.GET.get("format") == "csv":
             return self.csv(rows)
         page = page_of(request, rows, AUDIT_ORDER, AUDIT_PAGE)
+        audit.describe(request.user, page.rows)
         query = request.GET.copy()
         query.pop("after", None)
         query["format"] = "csv"
@@ -162,11 +194,14 @@ class AuditView(ScopedView):
                 "next_url": page.next_url,
                 "csv_url": "?" + query.urlencode(),
                 "f": request.GET,
+                "actions": AuditAction.choices,
                 "nav": "audit",
             },
         )
 
     def csv(self, rows):
+        user = self.request.user
+
         class Echo:
             def write(self, value):
                 return value
@@ -175,24 +210,46 @@ class AuditView(ScopedView):
 
         def lines():
             yield "\ufeff"
+            # The first ten columns are the trail's own, unchanged for whoever reads them by
+            # position; the last three are its words in the reader's language.
             yield writer.writerow(
-                ["time", "user", "agency", "action", "object_type", "object_id", "object", "case_id", "before", "after"]
+                [
+                    "time",
+                    "user",
+                    "agency",
+                    "action",
+                    "object_type",
+                    "object_id",
+                    "object",
+                    "case_id",
+                    "before",
+                    "after",
+                    "action_label",
+                    "case",
+                    "description",
+                ]
             )
-            for r in rows.iterator(chunk_size=2000):
-                yield writer.writerow(
-                    [
-                        r.at.isoformat(),
-                        csv_cell(r.user_name),
-                        r.agency_code,
-                        r.action,
-                        r.object_type,
-                        r.object_id or "",
-                        csv_cell(r.object_repr),
-                        r.case_id or "",
-                        json.dumps(r.before, ensure_ascii=False) if r.before else "",
-                        json.dumps(r.after, ensure_ascii=False) if r.after else "",
-                    ]
-                )
+            for chunk in _chunks(rows.iterator(chunk_size=CSV_CHUNK), CSV_CHUNK):
+                audit.describe(user, chunk)
+                for r in chunk:
+                    yield writer.writerow(
+                        [
+                            # In the platform's zone, with its offset, as on the page.
+                            timezone.localtime(r.at).isoformat(),
+                            csv_cell(r.user_name),
+                            r.agency_code,
+                            r.action,
+                            r.object_type,
+                            r.object_id or "",
+                            csv_cell(r.object_repr),
+                            r.case_id or "",
+                            json.dumps(r.before, ensure_ascii=False) if r.before else "",
+                            json.dumps(r.after, ensure_ascii=False) if r.after else "",
+                            csv_cell(action_label(r.action)),
+                            csv_cell(r.case_label),
+                            csv_cell(r.object_label),
+                        ]
+                    )
 
         response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit.csv"'

@@ -11,7 +11,7 @@
    banner with the addresses and the demo logins.
 
 While it runs, ``var/run.env`` (0600) holds the environment its processes got
-(the live ``DATABASE_URL``/``REDIS_URL``, ``SECRET_KEY``, ``DEBUG=1``...), so that
+(the live ``DATABASE_URL``/``REDIS_URL``, ``SECRET_KEY``, ``DEBUG=0``...), so that
 ``.venv/bin/python manage.py ...`` in a second terminal of this checkout, with no
 variables set, reaches the same servers (``manage.py`` reads it). The development
 ``SECRET_KEY`` is made once per checkout and kept in ``var/secret_key`` (0600).
@@ -20,6 +20,10 @@ Ctrl-C (or SIGTERM) stops everything: each child runs in its own process group,
 which gets SIGTERM, then SIGKILL after ``STOP_TIMEOUT`` seconds; then the embedded
 servers are stopped. If any process dies on its own, everything is stopped and
 the exit status is non-zero.
+
+It serves as a deployment would: ``DEBUG`` off (the platform's own error pages,
+static files collected and served by whitenoise), with only the HTTPS-only rules
+relaxed (``LOCAL_HTTP``), since it answers plain HTTP on 127.0.0.1.
 
 Environment: ``PORT`` (web, default 8000), ``SIM_PORT`` (simulator, default 8100),
 ``STOP_TIMEOUT`` (default 10), plus anything the settings read (``.env.example``).
@@ -51,6 +55,10 @@ from services import start_services, var_dir_for
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
+# settings.PRODUCT_NAME["en"]; this script runs before Django can be set up
+# (tests/pages/test_deploy_pages.py keeps the two in step).
+PRODUCT_NAME_EN = "Joint Anti-Fraud Coordination Platform"
+
 # seed_demo creates exactly these accounts (keep the two in step).
 DEMO_PASSWORD = "demo12345"
 # Kept in step with cases.demo.DEMO_USERS (tests/test_make_run.py checks it).
@@ -69,7 +77,22 @@ DEMO_LOGINS = [
 # What manage.py in another terminal reads (see its ``_run_environment``): the
 # variables our children get that decide which servers and which key they use.
 RUN_ENV_FILE = "run.env"
-RUN_ENV_KEYS = ("DEBUG", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PLATFORM_BASE_URL", "EMAIL_BACKEND")
+# The production settings' HTTPS rules, relaxed for plain HTTP on this machine.
+LOCAL_HTTP = {
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "SECURE_HSTS_SECONDS": "0",
+}
+RUN_ENV_KEYS = (
+    "DEBUG",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "PLATFORM_BASE_URL",
+    "EMAIL_BACKEND",
+    *LOCAL_HTTP,
+)
 SECRET_KEY_FILE = "secret_key"
 
 HEALTH_TIMEOUT = 240.0  # a cold first run migrates and seeds before this starts
@@ -146,7 +169,7 @@ def build_plan(port: int, sim_port: int, var: Path, env: dict[str, str]) -> Plan
     ]  # fmt: skip
     width = max(len(user) for user, _ in DEMO_LOGINS)
     banner = [
-        "The anti-fraud coordination platform is running:",
+        f"The {PRODUCT_NAME_EN} is running (DEBUG off, as deployed):",
         "",
         f"  Web        {platform}/",
         f"  Admin      {platform}/admin/",
@@ -383,7 +406,12 @@ def main(argv: list[str] | None = None, plan_factory=build_plan) -> int:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "coordination.settings",
-        "DEBUG": "1",
+        # As a deployment runs: DEBUG off, so a 404 is our page and not Django's
+        # technical one listing every URL, and static files come from whitenoise's
+        # collected, hashed copies. Only what needs HTTPS is relaxed (this serves
+        # plain HTTP on 127.0.0.1): no redirect, no secure-only cookies, no HSTS.
+        "DEBUG": "0",
+        **LOCAL_HTTP,
         "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
         "PYTHONUNBUFFERED": "1",  # children's output appears as it happens
     }

@@ -1,7 +1,7 @@
 """The demo partner over HTTP: one server standing in for every agency's liaison endpoint.
 
 Routes ``POST /<CODE>/`` (or ``/<CODE>/push``) to :class:`~.partner.Simulator`,
-serves ``/health`` and the ``/_control/`` API, and runs in a thread behind a
+serves ``/`` (an HTML index for people), ``/health`` and the ``/_control/`` API, and runs in a thread behind a
 :class:`SimulatorHandle`. It is a separate process, like a real partner, and
 deliberately knows nothing of Django.
 """
@@ -19,6 +19,7 @@ import struct
 import threading
 import time
 from collections.abc import Mapping
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
@@ -114,6 +115,9 @@ class _Handler(BaseHTTPRequestHandler):
         path, query = parts.path, parse_qs(parts.query)
         agency = query.get("agency", [None])[0]
         simulator = self.server.simulator
+        if path == "/":
+            self._send_html(index_page(simulator))
+            return
         if path == "/health":
             agencies = simulator.config.agencies()
             answer = Answer(200, {"status": "ok", "agencies": sorted(agencies)})
@@ -181,11 +185,70 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _send_html(self, text: str) -> None:
+        data = text.encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(data)
+
     def _drop(self) -> None:
         """Close without answering; a zero linger makes it a reset, as a crashed partner would."""
         self.close_connection = True
         with contextlib.suppress(OSError):  # then it is a plain close, which also answers nothing
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def index_page(simulator: Simulator) -> str:
+    """``GET /``: what a person opening the banner's link should see (the API is JSON).
+
+    The agencies it stands in for with their push endpoints and modes, counts of
+    what it received and acted on, and the control endpoints; read-only.
+    """
+    agencies = simulator.config.agencies()
+    modes = simulator.modes()
+    received, acted = simulator.received(), simulator.acted()
+    default = modes.get("*", {})
+    rows = []
+    for code in sorted(agencies):
+        mode = modes.get(code, default).get("mode", "")
+        got = sum(1 for r in received if str(r.get("agency", "")).upper() == code)
+        done = sum(1 for r in acted if str(r.get("agency", "")).upper() == code)
+        rows.append(
+            f"<tr><td>{escape(code)}</td><td><code>POST /{escape(code)}/push</code></td>"
+            f"<td>{escape(str(mode))}</td><td>{got}</td><td>{done}</td></tr>"
+        )
+    body = "".join(rows) or '<tr><td colspan="5">No agency configured.</td></tr>'
+    results = simulator.results_settings()
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Demo partner simulator</title>
+<style>body{{font-family:system-ui,sans-serif;margin:1.5rem;max-width:60rem}}
+table{{border-collapse:collapse;width:100%}}th,td{{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:left}}
+code{{font-size:.9em}}</style></head>
+<body><main>
+<h1>Demo partner simulator</h1>
+<p>This process stands in for the liaison systems of the demo banks and operators: it receives the
+platform's signed pushes, acknowledges them and, after a delay, posts results back
+(partner protocol v1). It is a development tool, not part of the platform.</p>
+<h2>Agencies</h2>
+<table><thead><tr><th scope="col">Agency</th><th scope="col">Push endpoint</th><th scope="col">Mode</th>
+<th scope="col">Pushes received</th><th scope="col">Results posted</th></tr></thead><tbody>{body}</tbody></table>
+<p>Results: {"on" if results.get("enabled") else "off"}, delay {escape(str(results.get("delay", "")))} s,
+status {escape(str(results.get("status", "")))}.</p>
+<h2>Control API (JSON)</h2>
+<ul>
+<li><a href="/health"><code>GET /health</code></a></li>
+<li><a href="/_control/received"><code>GET /_control/received</code></a>,
+<a href="/_control/acted"><code>GET /_control/acted</code></a> (<code>?agency=CODE</code>)</li>
+<li><a href="/_control/mode"><code>GET /_control/mode</code></a>, <code>POST /_control/mode</code></li>
+<li><a href="/_control/results"><code>GET /_control/results</code></a>, <code>POST /_control/results</code></li>
+<li><code>POST /_control/reset</code></li>
+</ul>
+</main></body></html>
+"""
 
 
 _MODE_FIELDS = frozenset({"agency", "mode", "slow_seconds", "fail_count", "retry_after"})

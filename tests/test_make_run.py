@@ -159,6 +159,20 @@ def _operator_commands_work(env: dict, base: str, var: Path) -> None:
     assert shown.stdout.strip().splitlines()[-1] == endpoint  # after "N objects imported automatically"
 
 
+def _serves_as_deployed(base: str, simulator: str, login_page: bytes) -> None:
+    """DEBUG off: our 404 page, not Django's technical one; static files served; the banner's links answer."""
+    missing = _get(f"{base}/no-such-page/")
+    assert missing and missing[0] == 404, missing and missing[0]
+    assert b"URLconf" not in missing[2] and b'class="brand"' in missing[2], missing[2][:500]
+    stylesheet = re.search(rb'href="(/static/css/app[^"]*\.css)"', login_page)
+    assert stylesheet, "the login page links no stylesheet"
+    assert re.search(rb"app\.[0-9a-f]{12}\.css", stylesheet[1]), stylesheet[1]  # whitenoise's hashed copy
+    css = _get(base + stylesheet[1].decode())
+    assert css and css[0] == 200 and css[1].startswith("text/css"), css and css[:2]
+    index = _get(f"{simulator}/")
+    assert index and index[0] == 200 and index[1].startswith("text/html"), index and index[:2]
+
+
 def test_make_run_comes_up_and_stops_without_leftovers(tmp_path: Path) -> None:
     port, sim_port = _free_port(), _free_port()
     var = tmp_path / "var"
@@ -205,6 +219,7 @@ def test_make_run_comes_up_and_stops_without_leftovers(tmp_path: Path) -> None:
         assert b"<form" in login[2], "the login page has no form"
         assert health[1].startswith("application/json"), health[1]
         assert json.loads(health[2])["status"] == "ok", health[2]
+        _serves_as_deployed(base, f"http://127.0.0.1:{sim_port}", login[2])
 
         # Everything is up now: note every process before asking it to stop.
         seen |= _descendants(proc.pid) | _working_in(var)

@@ -20,6 +20,7 @@ from coordination.pagination import Keyset, page_of
 from coordination.views import ScopedView
 
 from .. import actions, permissions
+from ..audit_labels import known_labels
 from ..choices import HOLDING_STATES, IdentifierKind, ProposalState
 from ..filtersets import CaseListFilterSet
 from ..forms import CaseIntakeForm, FileCaseForm, TransferFormSet
@@ -244,6 +245,15 @@ class CaseDetailView(ScopedView):
             .exclude(action__in=READ_ACTIONS)
             .order_by("-at", "-id")[:100]
         )
+        # In the reader's language, masked for the reader, from the objects in hand.
+        known = known_labels(
+            user,
+            case=case,
+            tasks=tasks,
+            identifiers=[link.identifier for link in links],
+            transfers=transfers,
+        )
+        audit.describe(user, timeline, known)
         return render(
             request,
             "cases/case_detail.html",

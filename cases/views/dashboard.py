@@ -76,8 +76,11 @@ class AgencyPerformanceCSV(ScopedView):
                 _("Completed"),
                 _("Median response (seconds)"),
                 _("On time (%)"),
+                # The window's start, in the platform's zone with its offset.
+                _("Since"),
             ]
         )
+        since_text = timezone.localtime(since).isoformat() if since else ""
         for r in rows:
             writer.writerow(
                 [
@@ -88,6 +91,7 @@ class AgencyPerformanceCSV(ScopedView):
                     r["completed"],
                     "" if r["response_seconds"] is None else round(r["response_seconds"]),
                     "" if r["on_time_rate"] is None else r["on_time_rate"],
+                    since_text,
                 ]
             )
         return response

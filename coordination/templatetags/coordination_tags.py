@@ -6,11 +6,18 @@ policy (``agencies.roles``) directly: ``{% if user.policy.creates_cases %}``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django import template
+from django.apps import apps
+from django.db.models import DateTimeField
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
+from coordination import context_processors
 from coordination.choices import AuditAction
 from coordination.masking import mask, mask_contact
 
@@ -49,6 +56,12 @@ def warning_contact(context, task):
     return mask_contact(user, contact, own_task=own)
 
 
+@register.simple_tag(name="product_name")
+def product_name_tag() -> str:
+    """The product's name in the active language, where no context processor ran (500 page)."""
+    return context_processors.product_name()
+
+
 @register.filter
 def yuan(value):
     """Money as ¥52,000.00 (Decimal in, never float)."""
@@ -62,7 +75,10 @@ def yuan(value):
 
 @register.filter
 def iso(value):
+    """An instant for ``<time datetime>`` and scripts, in the platform's zone with its offset."""
     try:
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            value = timezone.localtime(value)
         return value.isoformat() if value else ""
     except (AttributeError, OverflowError, ValueError):
         return str(value)
@@ -121,6 +137,14 @@ def panel(context, panel):
 
 
 @register.filter
+def actor(record) -> str:
+    """Who wrote an audit row: the user's name, or "the platform" in words for its own jobs."""
+    if record.user_id is None and record.user_name == "system":  # ``audit.record`` with no user
+        return str(_("Platform"))
+    return record.user_name
+
+
+@register.filter
 def action_label(code: str) -> str:
     """An audit action code in words (``coordination.choices.AuditAction``; the code itself otherwise)."""
     return AuditAction(code).label if code in AuditAction.values else code
@@ -168,13 +192,67 @@ def render_select(field):
     return mark_safe(f"<select{head}>{''.join(options)}</select>")  # noqa: S308 - every part escaped above
 
 
-@register.filter
-def changes(record) -> str:
-    """An audit row's change, only what differs: ``state: dispatched → accepted; ...``."""
+def _field_words(user, record):
+    """``(label of a stored key, words for its value)`` for the audit row ``record``.
+
+    Keys are the model's attribute or field names (``snapshot``); on a page they
+    read as the field's name and a choice's label in the reader's language,
+    instants in the platform's zone, personal values masked for ``user`` (a
+    stored ``value`` of a row with a ``kind`` is masked as that kind). A model
+    that is gone, or a key it no longer has, is shown as stored.
+    """
+    try:
+        model = apps.get_model(record.object_type) if record.object_type else None
+    except (LookupError, ValueError):
+        model = None
+    fields = {}
+    if model is not None:
+        for f in model._meta.concrete_fields:
+            fields[f.name] = fields[f.attname] = f
+    kind = next((d["kind"] for d in (record.after, record.before) if isinstance(d, dict) and d.get("kind")), None)
+
+    def key(name: str) -> str:
+        field = fields.get(name)
+        return str(field.verbose_name) if field is not None else name
+
+    def value(name: str, raw) -> str:
+        field = fields.get(name)
+        if raw in ("", None):
+            return "—"
+        if field is not None and field.choices and isinstance(raw, str | int):
+            return str(dict(field.flatchoices).get(raw, raw))
+        if isinstance(raw, bool):
+            return str(_("yes") if raw else _("no"))
+        if isinstance(field, DateTimeField) and isinstance(raw, str) and (when := parse_datetime(raw)):
+            return date_format(timezone.localtime(when) if timezone.is_aware(when) else when, "Y-m-d H:i:s")
+        if name == "value" and kind:
+            return mask(user, str(kind), str(raw))
+        return str(raw)
+
+    def shown(name: str) -> bool:
+        # Row ids, foreign keys as bare numbers and creation stamps say nothing to a reader.
+        field = fields.get(name)
+        if field is None:
+            return True
+        return not (
+            field.primary_key or (field.is_relation and name == field.attname) or getattr(field, "auto_now_add", False)
+        )
+
+    return key, value, shown
+
+
+@register.simple_tag(takes_context=True)
+def changes(context, record) -> str:
+    """An audit row's change, only what differs: ``状态: 已送达 → 已接受; ...`` in the reader's language."""
     before, after = record.before or {}, record.after or {}
     if not (isinstance(before, dict) and isinstance(after, dict)):
         return f"{before} → {after}"
+    request = context.get("request")
+    key, value, shown = _field_words(getattr(request, "user", None), record)
     if not before:
-        return "; ".join(f"{k}: {v}" for k, v in after.items() if v not in ("", None, [], {}))
+        return "; ".join(
+            f"{key(k)}: {value(k, v)}" for k, v in after.items() if v not in ("", None, [], {}) and shown(k)
+        )
     keys = [k for k in after if before.get(k) != after.get(k)] + [k for k in before if k not in after]
-    return "; ".join(f"{k}: {before.get(k)} → {after.get(k)}" for k in keys)
+    keys = [k for k in keys if shown(k)]
+    return "; ".join(f"{key(k)}: {value(k, before.get(k))} → {value(k, after.get(k))}" for k in keys)

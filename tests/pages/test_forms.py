@@ -222,7 +222,7 @@ def test_dashboard_csv(client, stop_task, analyst):
     response = client.get(reverse("dashboard-csv"))
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert len(rows[0]) == 7
+    assert len(rows[0]) == 8  # the last: the window's start, +08:00
     ccb = [r for r in rows[1:] if r[0] == "CCB"]
     assert ccb and ccb[0][2] == "1"
 
@@ -323,7 +323,9 @@ def test_friendly_error_pages_in_both_languages(client, rf, analyst, ccb_liaison
     with translation.override("zh-hans"):
         response = error_500(request)
     body = response.content.decode()
-    assert response.status_code == 500 and "出现错误" in body and "Something went wrong on our side" in body
+    # In the reader's language only, with the site's layout (the header's product name).
+    assert response.status_code == 500 and "出现错误" in body and 'class="brand"' in body
+    assert "Something went wrong" not in body
 
 
 def test_task_page_lets_centre_approve_or_return(client, analyst, supervisor):
@@ -365,8 +367,8 @@ def test_audit_page_shows_only_what_changed(client, stop_task, ccb_liaison, audi
     actions.accept_task(stop_task, acting_user=ccb_liaison)
     client.force_login(auditor)
     body = client.get(reverse("audit"), {"action": "task.accept"}).content.decode()
-    assert "state: dispatched → accepted" in body
-    assert "deadline:" not in body  # unchanged fields are left out
+    assert "状态: 已下发 → 已签收" in body  # field and states in the reader's words
+    assert "时限:" not in body  # unchanged fields are left out
 
 
 def test_csv_cells_are_not_formulas(client, auditor):
