@@ -34,7 +34,7 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.make_run]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-STARTUP_TIMEOUT = 240.0
+STARTUP_TIMEOUT = 420.0  # collectstatic + demo seed on a loaded two-core machine
 SHUTDOWN_TIMEOUT = 60.0
 # What a fresh login shell would have; nothing from this pytest process (its
 # DJANGO_SETTINGS_MODULE, SECRET_KEY, DATABASE_URL, an outer make's MAKEFLAGS...).
