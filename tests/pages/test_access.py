@@ -32,6 +32,14 @@ MATRIX = [
     ("missing task", "get", lambda o: reverse("task-detail", args=[999999]), (302, 404, 404, 404, 404, 404, 404)),
     ("inbox", "get", lambda o: reverse("inbox"), (302, 403, 403, 200, 200, 200, 403)),
     ("approvals", "get", lambda o: reverse("approvals"), (302, 403, 200, 403, 403, 403, 403)),
+    ("needs attention", "get", lambda o: reverse("attention"), (302, 403, 200, 403, 403, 403, 403)),
+    (
+        "needs attention, filtered",
+        "get",
+        lambda o: reverse("attention") + "?kind=delivery&type=freeze&agency=CCB&age=overdue",
+        (302, 403, 200, 403, 403, 403, 403),
+    ),
+    ("inbox, filtered", "get", lambda o: reverse("inbox") + "?q=6217&sort=urgent", (302, 403, 403, 200, 200, 200, 403)),
     ("dashboard", "get", lambda o: reverse("dashboard"), (302, 200, 200, 403, 403, 403, 200)),
     ("dashboard csv", "get", lambda o: reverse("dashboard-csv"), (302, 200, 200, 403, 403, 403, 200)),
     ("notifications", "get", lambda o: reverse("notifications"), (302, 200, 200, 200, 200, 200, 200)),
@@ -82,6 +90,18 @@ MATRIX = [
         (302, 403, 302, 403, 403, 403, 403),
     ),
     (
+        "bulk accept in inbox",
+        "post",
+        lambda o: reverse("inbox"),
+        (302, 403, 403, 302, 302, 404, 403),
+    ),
+    (
+        "mark handled",
+        "post",
+        lambda o: reverse("attention"),
+        (302, 403, 302, 403, 403, 403, 403),
+    ),
+    (
         "rotate secret",
         "post",
         lambda o: reverse("my-agency"),
@@ -101,6 +121,8 @@ POST_DATA = {
     },
     "return task": {"reason": "资料不全"},
     "approve in queue": {"do": "approve"},
+    "bulk accept in inbox": {},
+    "mark handled": {},
     "rotate secret": {"do": "endpoint", "endpoint_url": "https://ccb.example.invalid/afc"},
     "mark read": {"all": "1"},
     "field check (htmx)": {"field": "transfers-0-to_account", "transfers-0-to_account": "6217000010012345678"},
@@ -120,6 +142,8 @@ def objects(case, stop_task, analyst):
 
     other = make_case(analyst, to_account="6217000010099999999")
     [pending] = actions.issue_stop_payments(other, acting_user=analyst, approve=False)
+    # On the "needs attention" page (as a failed push would leave it).
+    actions.flag_task(pending, reason="push refused with HTTP 422")
     return {"case": case, "task": stop_task, "pending": pending}
 
 
@@ -132,6 +156,10 @@ def test_access_matrix(client, request, objects, page, method, url, role, expect
     data = dict(POST_DATA.get(page, {}))
     if page == "approve in queue":
         data["task"] = [objects["pending"].pk]
+    if page == "bulk accept in inbox":
+        data["task"] = [objects["task"].pk]
+    if page == "mark handled":
+        data["task"] = objects["pending"].pk
     response = getattr(client, method)(url(objects), data) if method == "post" else client.get(url(objects))
     assert response.status_code == expected, (page, role, response.status_code)
     if role == "anonymous" and expected == 302:
