@@ -347,3 +347,14 @@ def test_bulk_accept_refuses_another_agencys_task_as_missing(client, analyst, cc
     assert Task.objects.get(pk=inbox["older"].pk).state != "accepted"
     assert Task.objects.get(pk=foreign.pk).state != "accepted"
     assert not AuditRecord.objects.filter(action="task.accept").exists()
+
+
+def test_a_bank_sees_only_the_transfers_into_its_own_targets(analyst, ccb_liaison, icbc_liaison):
+    from cases.models import Transfer
+
+    case = make_case(analyst, extra_transfers=2)  # one transfer to CCB, two to ABC
+    actions.issue_stop_payments(case, acting_user=analyst)
+    seen = list(Transfer.objects.visible_to(ccb_liaison).filter(case=case))
+    assert [t.to_identifier.value for t in seen] == [RECEIVING_ACCOUNT]
+    assert not Transfer.objects.visible_to(icbc_liaison).filter(case=case).exists()  # the payer's bank, no task
+    assert not Transfer.objects.visible_to(ccb_liaison, "change").exists()
