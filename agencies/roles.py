@@ -57,6 +57,9 @@ class RolePolicy:
     approves_supervisor_types: bool = capability(
         "Approve tasks of the types that need a supervisor; the approval queue."
     )
+    works_attention: bool = capability(
+        "The 'needs attention' page: failed and dead-lettered pushes, rejected and overdue tasks."
+    )
     cancels: bool = capability("Withdraw or return a task; clear its flag.")
     resends: bool = capability("Re-send a failed or dead-lettered push.")
     shares: bool = capability("Share a case with a named person, and withdraw the share.")
@@ -106,6 +109,7 @@ POLICIES: dict[str, RolePolicy] = {
     Role.SUPERVISOR.value: RolePolicy(
         name=Role.SUPERVISOR.value,
         approves_supervisor_types=True,
+        works_attention=True,
         resends=True,
         shares=True,
         home="approvals",

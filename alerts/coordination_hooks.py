@@ -1,8 +1,9 @@
 """What deliveries add to the pages of cases and tasks (``coordination.hooks``).
 
 ``cases`` draws the case and task pages but may not import ``alerts``: the
-deliveries column of the case page's task table, the task page's deliveries card
-and its re-send button are registered here, in the app they belong to.
+deliveries column of the case page's task table, the queues' failed-push column,
+the task page's deliveries card and its re-send button are registered here, in
+the app they belong to.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from agencies import roles
 from coordination import hooks
 
 from .actions import resend_delivery
+from .choices import DeliveryState
 from .models import Delivery
 
 
@@ -31,6 +33,24 @@ def case_task_deliveries(view, case, tasks) -> hooks.Panel:
     for task in tasks:
         task.delivery_list = deliveries[task.pk]
     return hooks.Panel(template="alerts/_case_task_deliveries.html", label=gettext_lazy("Deliveries"))
+
+
+@hooks.register("task_list_columns")
+def task_list_failed_push(view, tasks) -> hooks.Panel:
+    """Each task's latest failed or dead-lettered push with the partner's reason (one query for the page)."""
+    latest = {}
+    ids = [task.pk for task in tasks]
+    if ids:
+        failed = (
+            view.scoped(Delivery)
+            .filter(task_id__in=ids, state__in=[DeliveryState.FAILED, DeliveryState.DEAD])
+            .order_by("task_id", "-created_at")
+            .distinct("task_id")
+        )
+        latest = {delivery.task_id: delivery for delivery in failed}
+    for task in tasks:
+        task.failed_push = latest.get(task.pk)
+    return hooks.Panel(template="alerts/_task_list_failed_push.html", label=gettext_lazy("Failed push"))
 
 
 @hooks.register("task_page_panels")

@@ -167,9 +167,33 @@ def send(claim: Claim) -> tuple[int | None, str, float | None, int]:
         response = _http().post(claim.url, content=claim.body, headers=headers)
         status = response.status_code
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if status >= 400:
+            error = partner_reason(response)
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
     return status, error, retry_after, int((time.monotonic() - started) * 1000)
+
+
+def partner_reason(response) -> str:
+    """What a partner's refusal says: its JSON ``detail`` (or ``error``), else the start of its text.
+
+    Shown to the centre beside the failed push (the queues, the task page); a
+    partner's text, so it is cut short and stripped of control characters (the
+    templates escape it).
+    """
+    text = ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("detail", "reason", "error", "message"):
+            if isinstance(body.get(key), str) and body[key].strip():
+                text = body[key]
+                break
+    if not text and response.headers.get("Content-Type", "").startswith("text/plain"):
+        text = response.text[:500]
+    return "".join(ch if ch.isprintable() else " " for ch in text).strip()[:300]
 
 
 def record_outcome(

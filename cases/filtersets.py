@@ -15,7 +15,8 @@ from datetime import timedelta
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Subquery
+from django.db.models import Q, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
@@ -24,7 +25,7 @@ from coordination.filtersets import local_midnight
 from coordination.masking import KEPT as MASKED_KINDS
 from coordination.masking import sees_full_pii
 
-from . import search, task_types
+from . import queues, search, task_types
 from .choices import CaseStatus, IdentifierKind, ProposalState, TaskState
 from .forms import CaseFilterForm
 from .models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Identifier, Task
@@ -196,6 +197,66 @@ class TaskFilterSet(django_filters.FilterSet):
 
     def filter_target(self, queryset, name, value):
         return queryset.filter(target__in=_identifier_ids(value))
+
+
+class TaskQueueFilterSet(TaskFilterSet):
+    """The work queues' filters (approvals, inbox): the API's task filters, the age flag, a search box."""
+
+    age = django_filters.ChoiceFilter(choices=queues.AgeFlag.choices, method="filter_age", label=_("Age"))
+    q = django_filters.CharFilter(method="search", max_length=64, label=_("Search"))
+
+    def filter_age(self, queryset, name, value):
+        return queryset.filter(queues.age_filter(value, timezone.now()))
+
+    def search(self, queryset, name, value):
+        """A case reference, else the target account: in full, or its last digits (at least four).
+
+        Only the queues of people who read these targets in full use it (the
+        agency's own targets, the centre): the last digits reveal nothing hidden.
+        """
+        q = value.strip()
+        if not q:
+            return queryset
+        if REFERENCE_RE.match(q):
+            return queryset.filter(case__reference=q.upper())
+        digits = re.sub(r"[\s-]", "", q)
+        if digits.isascii() and digits.isdigit() and len(digits) >= 4:
+            return queryset.filter(Q(target__value__endswith=digits) | Q(target__in=_identifier_ids(q)))
+        return queryset.filter(target__in=_identifier_ids(q))
+
+
+# Why a task asks for a person.
+ATTENTION_KINDS = (
+    ("delivery", _("Push failed or dead-lettered")),
+    ("rejected", _("Rejected by the agency")),
+    ("overdue", _("Overdue")),
+)
+
+
+def attention_filter(kind: str | None, now) -> Q:
+    """The tasks on the "needs attention" page, or those of one ``kind`` (``ATTENTION_KINDS``).
+
+    A failed or dead-lettered push and a rejection flag the task
+    (``needs_attention``) until a supervisor marks it handled; an overdue task
+    stays until it is answered.
+    """
+    from .choices import TaskState
+
+    kinds = {
+        "delivery": Q(needs_attention=True) & ~Q(state=TaskState.REJECTED),
+        "rejected": Q(needs_attention=True, state=TaskState.REJECTED),
+        "overdue": queues.age_filter(queues.AgeFlag.OVERDUE, now, deadlines={}),
+    }
+    if kind:
+        return kinds[kind]
+    return kinds["delivery"] | kinds["rejected"] | kinds["overdue"]
+
+
+class AttentionFilterSet(TaskQueueFilterSet):
+    kind = django_filters.ChoiceFilter(choices=ATTENTION_KINDS, method="filter_kind", label=_("Why"))
+
+    def filter_kind(self, queryset, name, value):
+        return queryset.filter(attention_filter(value, timezone.now()))
 
 
 class ProposalFilterSet(django_filters.FilterSet):

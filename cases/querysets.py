@@ -4,8 +4,9 @@
   auditors, administrators) see every case and task; those that change all
   cases (centre roles, administrators) change them: the shared opening of
   ``RestrictedQuerySet.visible_to``. Below is only each model's narrowing.
-- An agency user (liaison, manager) sees its own agency's tasks and the targets
-  of those tasks, never a case as such (the task carries the case data it needs).
+- An agency user (liaison, manager) sees its own agency's tasks, the targets
+  of those tasks and the transfers into them (what a bank verifies), never a
+  case as such (the task carries the case data it needs).
 - A person a case is shared with through django-guardian sees that case.
 - Anyone else, including anonymous users, sees nothing.
 Agency scope is an indexed foreign-key filter; guardian holds only the shares.
@@ -85,7 +86,17 @@ class CaseIdentifierQuerySet(CaseScopedQuerySet):
 
 class TransferQuerySet(CaseScopedQuerySet):
     def _restrict(self, user, action: str) -> TransferQuerySet:
-        return self.filter(shared_case_filter(user, action, case_ref="case_id"))
+        shared = shared_case_filter(user, action, case_ref="case_id")
+        if action == "view" and user.policy.acts_for_own_agency and user.agency_id:
+            # The bank verifies the payment its task is about: the transfers into its own
+            # task's target in that task's case (the payer's account is masked for it).
+            from .models import Task
+
+            own = Task.objects.filter(
+                agency_id=user.agency_id, case_id=OuterRef("case_id"), target_id=OuterRef("to_identifier_id")
+            )
+            return self.filter(shared | Q(Exists(own)))
+        return self.filter(shared)
 
 
 class FollowUpProposalQuerySet(CaseScopedQuerySet):

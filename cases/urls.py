@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import case_edit, cases, dashboard, tasks
+from .views import attention, case_edit, cases, dashboard, queues, tasks
 
 urlpatterns = [
     path("", cases.home, name="home"),
@@ -18,8 +18,9 @@ urlpatterns = [
     ),
     path("tasks/<int:pk>/", tasks.TaskDetailView.as_view(), name="task-detail"),
     path("tasks/<int:pk>/<str:what>/", tasks.TaskActionView.as_view(), name="task-action"),
-    path("inbox/", tasks.InboxView.as_view(), name="inbox"),
-    path("approvals/", tasks.ApprovalQueueView.as_view(), name="approvals"),
+    path("inbox/", queues.InboxView.as_view(), name="inbox"),
+    path("approvals/", queues.ApprovalQueueView.as_view(), name="approvals"),
+    path("attention/", attention.AttentionView.as_view(), name="attention"),
     path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
     path("dashboard/agencies.csv", dashboard.AgencyPerformanceCSV.as_view(), name="dashboard-csv"),
 ]

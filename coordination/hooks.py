@@ -14,6 +14,10 @@ The hooks of the platform, with what each registered function takes and gives:
 - ``case_page_task_columns(view, case, tasks) -> Panel | None``: a column of the
   case page's task table (``label``; ``template`` draws one cell with ``t``, the
   task); the function prepares the tasks it needs in one query (alerts: deliveries).
+- ``task_list_columns(view, tasks) -> Panel | None``: a column of a task queue
+  (the approval queue, the "needs attention" page), drawn like the case page's
+  task columns, with the tasks of one page prepared in one query (alerts: the
+  latest failed or dead-lettered push and the partner's reason).
 - ``task_page_panels(view, task) -> Panel | None``: a card of the task page
   (alerts: the task's deliveries).
 - ``task_action.<what>(view, task) -> None``: the one-button task action

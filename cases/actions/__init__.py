@@ -54,6 +54,8 @@ from .tasks import (
     mark_dispatched,
     mark_overdue,
     reject_task,
+    required_reason,
+    return_reason,
     task_type,
 )
 
@@ -92,7 +94,9 @@ __all__ = [
     "mark_overdue",
     "next_case_reference",
     "reject_task",
+    "required_reason",
     "result_digest",
+    "return_reason",
     "share_case",
     "submit_result",
     "task_type",

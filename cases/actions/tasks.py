@@ -106,6 +106,23 @@ def lock_target(identifier_id: int) -> None:
     Identifier.objects.select_for_update(no_key=True).filter(pk=identifier_id).values_list("pk", flat=True).first()
 
 
+def required_reason(reason: str | None, message: str) -> str:
+    """``reason`` stripped, or a validation error on ``reason``: a return and a rejection always say why.
+
+    Pages call it to show the error beside the field before acting on many
+    tasks; the actions call it whatever the caller did.
+    """
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationError({"reason": message})
+    return text[:2000]
+
+
+def return_reason(reason: str | None) -> str:
+    """The reason a task is returned to (withdrawn by) the centre: required."""
+    return required_reason(reason, _("Say why the task is returned."))
+
+
 def task_state(task: Task) -> dict:
     return snapshot(task, AUDIT_FIELDS)
 
@@ -340,12 +357,13 @@ def cancel_task(task: Task, *, acting_user: User, reason: str = "", pending_only
     wins whole.
     """
     require(permissions.can_cancel(acting_user), _("Only the centre cancels tasks."))
+    reason = return_reason(reason)
     fields = ["state", "reason", "finished_at"]
     with change_task(task, acting_user=acting_user, action=AuditAction.TASK_CANCEL, fields=fields) as task:
         if pending_only and task.state != TaskState.PENDING_APPROVAL:
             raise InvalidTransition(task.state, TaskState.CANCELLED)
         task.transition_to(TaskState.CANCELLED)
-        task.reason, task.finished_at = reason[:2000], timezone.now()
+        task.reason, task.finished_at = reason, timezone.now()
     return task
 
 
@@ -364,16 +382,20 @@ def accept_task(task: Task, *, acting_user: User) -> Task:
 
 @transaction.atomic
 def reject_task(task: Task, *, acting_user: User, reason: str) -> Task:
-    """The assigned agency refuses the task, with a reason the centre reads."""
+    """The assigned agency refuses the task, with a reason the centre reads.
+
+    The task asks for a person (``needs_attention``): it is on the supervisor's
+    "needs attention" page until someone marks it handled (``clear_flag``).
+    """
     require(permissions.can_act_for_agency(acting_user, task), _("Only the assigned agency rejects its tasks."))
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("Say why the task is rejected.")})
-    fields = ["state", "reason", "finished_at"]
+    reason = required_reason(reason, _("Say why the task is rejected."))
+    fields = ["state", "reason", "finished_at", "needs_attention", "attention_reason"]
     with change_task(
         task, acting_user=acting_user, action=AuditAction.TASK_REJECT, fields=fields, agency_acts=True
     ) as task:
         task.transition_to(TaskState.REJECTED)
-        task.reason, task.finished_at = reason.strip()[:2000], timezone.now()
+        task.reason, task.finished_at = reason, timezone.now()
+        task.needs_attention, task.attention_reason = True, "rejected by the agency"
     notify(TaskEvent.REJECTED, task)
     return task
 

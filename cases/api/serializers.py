@@ -230,11 +230,9 @@ class TaskCreateSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
+    """A rejection's or a return's reason: required, and not only spaces (the action refuses that too)."""
+
     reason = serializers.CharField(max_length=2000)
-
-
-class OptionalReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
 class ResultSerializer(serializers.Serializer):

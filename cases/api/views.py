@@ -525,18 +525,15 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         body.is_valid(raise_exception=True)
         return self._answer(actions.reject_task(task, acting_user=request.user, reason=body.validated_data["reason"]))
 
-    @extend_schema(
-        request=s.OptionalReasonSerializer, responses={200: s.TaskSerializer, **errors(400, 401, 403, 404, 409)}
-    )
+    @extend_schema(request=s.ReasonSerializer, responses={200: s.TaskSerializer, **errors(400, 401, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        """The centre withdraws the task."""
+        """The centre withdraws (returns) the task, with a reason: an empty one is a 400."""
         task = self.get_object()
         _require(permissions.can_cancel(request.user))
-        body = s.OptionalReasonSerializer(data=request.data)
+        body = s.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        reason = body.validated_data.get("reason", "")
-        return self._answer(actions.cancel_task(task, acting_user=request.user, reason=reason))
+        return self._answer(actions.cancel_task(task, acting_user=request.user, reason=body.validated_data["reason"]))
 
     @extend_schema(
         request=s.ResultSerializer, responses={200: s.ResultAnswerSerializer, **errors(400, 401, 403, 404, 409)}

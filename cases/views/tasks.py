@@ -1,4 +1,4 @@
-"""Task pages: the task page, the agency inbox, the supervisor's approval queue."""
+"""Task pages: the task page and its one-button actions (the queues are in ``queues``)."""
 
 from __future__ import annotations
 
@@ -12,26 +12,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agencies import roles
 from coordination import audit, hooks
 from coordination.choices import AuditAction
 from coordination.views import ScopedView, redirect_back
 
-from .. import actions, permissions, task_types
+from .. import actions, permissions
 from ..choices import AWAITING_AGENCY_STATES, OPEN_TASK_STATES, ResultStatus, TaskState
 from ..forms import OnwardFormSet, RejectForm, ResultForm
 from ..models import Task
 
-# Pages show this many rows at most (nearest deadlines, oldest requests): a page is
-# for working, and rendering hundreds of rows with their forms costs more than it helps.
-INBOX_LIMIT = 50
-QUEUE_LIMIT = 50
 # What the page says when a result field the type requires is left empty.
 REQUIRED_ON_PAGE = {"amount_held": gettext_lazy("Enter the amount held (0 if nothing could be held).")}
-
-
-def is_agency_user(user) -> bool:
-    return roles.is_agency_user(user)
 
 
 class TaskDetailView(ScopedView):
@@ -49,7 +40,7 @@ class TaskDetailView(ScopedView):
             task, ResultForm(task_type=spec), OnwardFormSet(prefix="onward", form_kwargs={"user": request.user})
         )
 
-    def show(self, task, result_form, onward, status=200, reject_form=None):
+    def show(self, task, result_form, onward, status=200, reject_form=None, return_error=None):
         user = self.request.user
         spec = actions.task_type(task.type)
         if task.target_id and user.is_agency_user:
@@ -76,6 +67,8 @@ class TaskDetailView(ScopedView):
                 # Four eyes: the creator is told another supervisor approves it, and offered no button.
                 "awaits_another": pending and permissions.awaits_another_approver(user, task, spec.needs_supervisor),
                 "can_withdraw": task.state in OPEN_TASK_STATES and permissions.can_cancel(user),
+                "return_error": return_error,
+                "return_reason": self.request.POST.get("reason", "") if return_error else "",
                 "nav": "inbox" if user.is_agency_user else "cases",
             },
             status=status,
@@ -182,100 +175,21 @@ class TaskActionView(ScopedView):
         elif what == "return":
             if not permissions.can_cancel(user):
                 raise PermissionDenied
-            self.run_action(
-                actions.cancel_task,
-                task,
-                acting_user=user,
-                reason=request.POST.get("reason", ""),
-                success=_("Task returned."),
-            )
+            try:
+                reason = actions.return_reason(request.POST.get("reason"))
+            except ValidationError as exc:
+                # Nothing is changed: the task page again, the error beside the reason field.
+                return TaskDetailView(request=request, kwargs={"pk": pk}).show(
+                    task,
+                    ResultForm(task_type=actions.task_type(task.type)),
+                    OnwardFormSet(prefix="onward", form_kwargs={"user": user}),
+                    status=400,
+                    return_error=exc.message_dict["reason"],
+                )
+            self.run_action(actions.cancel_task, task, acting_user=user, reason=reason, success=_("Task returned."))
         elif handlers := hooks.get_hooks(f"task_action.{what}"):
             # Other apps' buttons (alerts: re-send a delivery).
             handlers[0](self, task)
         else:
             raise PermissionDenied
         return redirect_back(request, reverse("task-detail", args=[task.pk]))
-
-
-class InboxView(ScopedView):
-    """The agency's open tasks by deadline; the rows refresh by HTMX polling."""
-
-    template = "cases/inbox.html"
-
-    def allowed(self, user):
-        return is_agency_user(user)
-
-    def get(self, request):
-        # The page's ids first (the agency's open tasks, sorted on the task table alone),
-        # then their rows with case and target: joining before the LIMIT made PostgreSQL
-        # hash-join the whole case table.
-        ids = list(
-            self.scoped(Task)
-            .filter(agency_id=request.user.agency_id, state__in=AWAITING_AGENCY_STATES)
-            .order_by("deadline", "id")
-            .values_list("id", flat=True)[:INBOX_LIMIT]
-        )
-        rows = self.scoped(Task).filter(pk__in=ids).select_related("case", "case__fraud_type", "agency", "target")
-        tasks = sorted(rows, key=lambda t: (t.deadline, t.pk))
-        template = "cases/_inbox_rows.html" if request.htmx else self.template
-        context = {"tasks": tasks, "nav": "inbox", "now": timezone.now(), "limit": INBOX_LIMIT}
-        if not request.htmx:
-            context["recent"] = list(
-                self.scoped(Task)
-                .filter(
-                    agency_id=request.user.agency_id,
-                    state__in=[TaskState.COMPLETED, TaskState.FAILED, TaskState.REJECTED],
-                )
-                .select_related("case", "target", "agency")
-                .order_by("-id")[:20]
-            )
-        return render(request, template, context)
-
-
-class ApprovalQueueView(ScopedView):
-    """Pending tasks, oldest first; approve or return one or many."""
-
-    def allowed(self, user):
-        return roles.can(user, "approves_supervisor_types")
-
-    def get(self, request):
-        tasks = list(
-            self.scoped(Task, "change")
-            .filter(state=TaskState.PENDING_APPROVAL)
-            .select_related("case", "agency", "target", "created_by")
-            .order_by("created_at", "id")[:QUEUE_LIMIT]
-        )
-        for task in tasks:
-            # Four eyes: a supervisor's own request waits for another supervisor.
-            spec = task_types.registry.find(task.type)
-            task.awaits_another = spec is not None and permissions.awaits_another_approver(
-                request.user, task, spec.needs_supervisor
-            )
-        return render(request, "cases/approvals.html", {"tasks": tasks, "nav": "approvals", "limit": QUEUE_LIMIT})
-
-    def post(self, request):
-        ids = [int(i) for i in request.POST.getlist("task") if i.isdigit()]
-        tasks = list(
-            self.scoped(Task, "change").filter(pk__in=ids, state=TaskState.PENDING_APPROVAL).order_by("created_at")
-        )
-        if not tasks:
-            messages.warning(request, _("Select at least one task."))
-            return redirect("approvals")
-        if request.POST.get("do") == "return":
-            reason = request.POST.get("reason", "").strip()
-            done = 0
-            for task in tasks:
-                if (
-                    self.run_action(
-                        actions.cancel_task, task, acting_user=request.user, reason=reason, pending_only=True
-                    )
-                    is not None
-                ):
-                    done += 1
-            messages.success(request, _("%(n)d task(s) returned.") % {"n": done})
-        else:
-            approved, refused = actions.approve_tasks(tasks, acting_user=request.user)
-            messages.success(request, _("%(n)d task(s) approved.") % {"n": len(approved)})
-            for task_id, reason in refused.items():
-                messages.error(request, f"#{task_id}: {reason}")
-        return redirect("approvals")

@@ -150,7 +150,7 @@
     });
     document.querySelectorAll("[data-check-all]").forEach(function (box) {
       box.addEventListener("change", function () {
-        document.querySelectorAll("input[name='" + box.dataset.checkAll + "']").forEach(function (c) { c.checked = box.checked; });
+        document.querySelectorAll("input[name='" + box.dataset.checkAll + "']").forEach(function (c) { if (!c.disabled) c.checked = box.checked; });
       });
     });
     // Destructive buttons ask first (without JavaScript they simply submit).

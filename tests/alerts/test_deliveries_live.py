@@ -160,6 +160,8 @@ def test_partner_400_is_not_retried_and_the_task_is_flagged(live, analyst, super
     time.sleep(1.5)  # several sweeps and back-off periods: still one attempt
     delivery.refresh_from_db()
     assert delivery.attempts == 1 and delivery.last_status == 400
+    # The partner's own words (its JSON ``detail``), shown beside the failed push.
+    assert delivery.last_error == "simulated: this partner refuses the request"
     assert len(live.sim.received("CCB")) == 1
     task.refresh_from_db()
     assert task.needs_attention and "400" in task.attention_reason

@@ -47,14 +47,15 @@ MATRIX = {
         FollowUpProposal: (1, 0),
         AuditRecord: (1, 0),
     },
-    # CCB is the assigned agency: its task and that task's target, nothing of the case as such.
+    # CCB is the assigned agency: its task, that task's target and the transfers into it
+    # (what the bank verifies, the payer masked), nothing of the case as such.
     "ccb_liaison": {
         Case: (0, 0),
         Task: (1, 1),
         Victim: (0, 0),
         Identifier: (1, 0),
         CaseIdentifier: (0, 0),
-        Transfer: (0, 0),
+        Transfer: (1, 0),
         FollowUpProposal: (0, 0),
         AuditRecord: (0, 0),
     },
@@ -64,7 +65,7 @@ MATRIX = {
         Victim: (0, 0),
         Identifier: (1, 0),
         CaseIdentifier: (0, 0),
-        Transfer: (0, 0),
+        Transfer: (1, 0),
         FollowUpProposal: (0, 0),
         AuditRecord: (0, 0),
     },

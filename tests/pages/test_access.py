@@ -44,6 +44,14 @@ MATRIX = [
     ("missing task", "get", lambda o: reverse("task-detail", args=[999999]), (302, 404, 404, 404, 404, 404, 404)),
     ("inbox", "get", lambda o: reverse("inbox"), (302, 403, 403, 200, 200, 200, 403)),
     ("approvals", "get", lambda o: reverse("approvals"), (302, 403, 200, 403, 403, 403, 403)),
+    ("needs attention", "get", lambda o: reverse("attention"), (302, 403, 200, 403, 403, 403, 403)),
+    (
+        "needs attention, filtered",
+        "get",
+        lambda o: reverse("attention") + "?kind=delivery&type=freeze&agency=CCB&age=overdue",
+        (302, 403, 200, 403, 403, 403, 403),
+    ),
+    ("inbox, filtered", "get", lambda o: reverse("inbox") + "?q=6217&sort=urgent", (302, 403, 403, 200, 200, 200, 403)),
     ("dashboard", "get", lambda o: reverse("dashboard"), (302, 200, 200, 403, 403, 403, 200)),
     ("dashboard csv", "get", lambda o: reverse("dashboard-csv"), (302, 200, 200, 403, 403, 403, 200)),
     ("notifications", "get", lambda o: reverse("notifications"), (302, 200, 200, 200, 200, 200, 200)),
@@ -94,6 +102,18 @@ MATRIX = [
         (302, 403, 302, 403, 403, 403, 403),
     ),
     (
+        "bulk accept in inbox",
+        "post",
+        lambda o: reverse("inbox"),
+        (302, 403, 403, 302, 302, 404, 403),
+    ),
+    (
+        "mark handled",
+        "post",
+        lambda o: reverse("attention"),
+        (302, 403, 302, 403, 403, 403, 403),
+    ),
+    (
         "rotate secret",
         "post",
         lambda o: reverse("my-agency"),
@@ -117,6 +137,8 @@ POST_DATA = {
     },
     "return task": {"reason": "资料不全"},
     "approve in queue": {"do": "approve"},
+    "bulk accept in inbox": {},
+    "mark handled": {},
     "rotate secret": {"do": "endpoint", "endpoint_url": "https://ccb.example.invalid/afc"},
     "mark read": {"all": "1"},
     "field check (htmx)": {"field": "transfers-0-to_account", "transfers-0-to_account": "6217000010012345678"},
@@ -138,6 +160,8 @@ def objects(case, stop_task, analyst):
     [pending] = actions.issue_stop_payments(other, acting_user=analyst, approve=False)
     # Shares no identifier with ``case``: a link by hand.
     lone = make_case(analyst, to_account="6217000010088888888", from_account="6222020200100000001")
+    # On the "needs attention" page (as a failed push would leave it).
+    actions.flag_task(pending, reason="push refused with HTTP 422")
     return {"case": case, "task": stop_task, "pending": pending, "lone": lone}
 
 
@@ -163,6 +187,10 @@ def test_access_matrix(client, request, objects, page, method, url, role, expect
         )
     if page == "link case":
         data["link-reference"] = objects["lone"].reference
+    if page == "bulk accept in inbox":
+        data["task"] = [objects["task"].pk]
+    if page == "mark handled":
+        data["task"] = objects["pending"].pk
     response = getattr(client, method)(url(objects), data) if method == "post" else client.get(url(objects))
     assert response.status_code == expected, (page, role, response.status_code)
     if role == "anonymous" and expected == 302:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from agencies.models import Agency
 from cases.models import Case, FollowUpProposal, Task
 from cases.views import cases as case_views
-from tests.conftest import RECEIVING_ACCOUNT, make_case
+from tests.conftest import RECEIVING_ACCOUNT, agency, make_case
 
 pytestmark = pytest.mark.django_db
 
@@ -295,8 +295,14 @@ def test_new_secret_shown_once(client, ccb_manager):
 def test_approval_queue_approves_many_oldest_first(client, analyst, supervisor):
     from cases import actions
 
-    case = make_case(analyst, extra_transfers=2)
-    pending = actions.issue_stop_payments(case, acting_user=analyst, approve=False)
+    case = make_case(analyst)
+    # Number traces: a type the supervisor approves (stop-payments are the analyst's, never queued).
+    pending = [
+        actions.create_task(
+            case, acting_user=analyst, type="number_trace", agency=agency("CMCC"), target_kind="phone", target_value=p
+        )
+        for p in ("13800000001", "13800000002", "13800000003")
+    ]
     client.force_login(supervisor)
     body = client.get(reverse("approvals")).content.decode()
     positions = [body.index(f'id="task-{t.pk}"') for t in pending]

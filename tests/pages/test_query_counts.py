@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import Notification
+from alerts.models import Delivery, Notification
 from cases import actions
 from cases.models import Channel, District, FraudType
 from tests.conftest import agency, make_case, make_user
@@ -29,9 +29,14 @@ PINNED = {
     # Linked by a shared account and by hand, with holds on the account: the panel's three reads.
     "case page (linked)": 18,
     "case edit": 18,
-    "inbox": 9,
-    "inbox rows (htmx)": 7,
-    "approvals": 7,
+    # The queues add the types' deadlines (age flags), their other-app column (alerts'
+    # failed pushes) or the victim's payments (inbox), and the agency filter's choices.
+    "inbox": 11,
+    "inbox rows (htmx)": 9,
+    "inbox, searched": 11,
+    "approvals": 10,
+    "approvals, filtered": 12,
+    "needs attention": 10,
     "notifications": 7,
     "dashboard": 10,
     "audit": 10,  # + the words for the rows' cases, identifiers and transfers (one query per kind)
@@ -104,12 +109,43 @@ def build(page: str, n: int, analyst):
         return analyst, reverse(name, args=[case.pk]), {}
     if page.startswith("inbox"):
         actions.issue_stop_payments(bank_case(analyst, n), acting_user=analyst)
+        if page == "inbox, searched":
+            return (
+                make_user("q_liaison", "CCB", "liaison"),
+                reverse("inbox") + "?q=0000&type=emergency_stop_payment",
+                {},
+            )
         liaison = make_user("q_liaison", "CCB", "liaison")
         headers = {"HTTP_HX_REQUEST": "true"} if "htmx" in page else {}
         return liaison, reverse("inbox"), headers
-    if page == "approvals":
-        actions.issue_stop_payments(bank_case(analyst, n), acting_user=analyst, approve=False)
-        return make_user("q_supervisor", "AFC", "supervisor"), reverse("approvals"), {}
+    if page.startswith("approvals"):
+        # Number traces: the supervisor approves them (stop-payments never wait in the queue).
+        case = make_case(analyst)
+        for i in range(n):
+            actions.create_task(
+                case,
+                acting_user=analyst,
+                type="number_trace",
+                agency=agency("CMCC"),
+                target_kind="phone",
+                target_value=f"1390000{i:04d}",
+            )
+        query = "?type=number_trace&agency=CMCC&age=on_time" if "filtered" in page else ""
+        return make_user("q_supervisor", "AFC", "supervisor"), reverse("approvals") + query, {}
+    if page == "needs attention":
+        now = timezone.now()
+        for task in actions.issue_stop_payments(bank_case(analyst, n), acting_user=analyst):
+            Delivery.objects.create(
+                task=task,
+                agency=task.agency,
+                state="failed",
+                attempts=1,
+                give_up_at=now,
+                last_status=422,
+                last_error="account details do not match",
+            )
+            actions.flag_task(task, reason="push refused with HTTP 422")
+        return make_user("q_supervisor", "AFC", "supervisor"), reverse("attention"), {}
     if page == "notifications":
         Notification.objects.bulk_create(
             Notification(user=analyst, kind="result", title=f"n{i}", dedupe_key=f"k{i}") for i in range(n)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from cases import actions
+from tests.conftest import agency as agency_named
 from tests.conftest import make_case, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -46,7 +47,15 @@ def test_screenshots_of_main_pages(live_server, browser, login, screenshots, ana
     case = make_case(analyst, extra_transfers=2)
     tasks = actions.issue_stop_payments(case, acting_user=analyst)
     other = make_case(analyst, to_account="6217000010055555555")
-    actions.issue_stop_payments(other, acting_user=analyst, approve=False)
+    # A number trace waits for a supervisor (a stop-payment is the analyst's, never queued).
+    actions.create_task(
+        other,
+        acting_user=analyst,
+        type="number_trace",
+        agency=agency_named("CMCC"),
+        target_kind="phone",
+        target_value="13800000099",
+    )
     liaison = make_user("ui_ccb", "CCB", "liaison")
     manager = make_user("ui_ccb_mgr", "CCB", "manager")
     ccb_task = next(t for t in tasks if t.agency.code == "CCB")
