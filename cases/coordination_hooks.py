@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from coordination import hooks
 
-from . import stats
+from . import measures, permissions, stats
 from .models import Case, Task
 
 
@@ -28,3 +28,17 @@ def agency_performance(view, agency) -> hooks.Panel:
 def case_by_reference(user, reference: str) -> int | None:
     """The id of the case ``reference`` if ``user`` may see it (the audit trail's ``?case=``, page and API)."""
     return Case.objects.visible_to(user).filter(reference=reference.upper()).values_list("pk", flat=True).first()
+
+
+@hooks.register("task_page_panels")
+def task_follow_ups(view, task) -> hooks.Panel | None:
+    """The centre's next step on a task: re-issue a refused one corrected, renew a holding before it lapses."""
+    if not permissions.can_create_task(view.request.user):
+        return None
+    reissuable, renewable = measures.can_reissue(task), measures.can_renew(task)
+    if not (reissuable or renewable):
+        return None
+    return hooks.Panel(
+        template="cases/_task_follow_ups.html",
+        context={"task": task, "reissuable": reissuable, "renewable": renewable},
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import cases, dashboard, tasks
+from .views import cases, dashboard, measures, tasks
 
 urlpatterns = [
     path("", cases.home, name="home"),
@@ -9,12 +9,16 @@ urlpatterns = [
     path("cases/check/", cases.FieldCheckView.as_view(), name="field-check"),
     path("cases/<int:pk>/", cases.CaseDetailView.as_view(), name="case-detail"),
     path("cases/<int:pk>/changes/", cases.CaseChangesView.as_view(), name="case-changes"),
+    path("cases/<int:pk>/freezes/convert/", measures.ConvertFreezesView.as_view(), name="convert-freezes"),
+    path("cases/<int:pk>/measures/<str:type>/", measures.MeasureCreateView.as_view(), name="measure-create"),
     path(
         "cases/<int:pk>/<str:what>/",
         cases.CaseActionView.as_view(),
         name="case-action",
     ),
     path("tasks/<int:pk>/", tasks.TaskDetailView.as_view(), name="task-detail"),
+    path("tasks/<int:pk>/renew/", measures.RenewView.as_view(), name="task-renew"),
+    path("tasks/<int:pk>/reissue/", measures.ReissueView.as_view(), name="task-reissue"),
     path("tasks/<int:pk>/<str:what>/", tasks.TaskActionView.as_view(), name="task-action"),
     path("inbox/", tasks.InboxView.as_view(), name="inbox"),
     path("approvals/", tasks.ApprovalQueueView.as_view(), name="approvals"),

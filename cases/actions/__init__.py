@@ -8,8 +8,8 @@ commands and tests call these; nothing else saves a case or a task.
 By subject: ``cases`` (intake, filing, closing, sharing), ``identifiers``
 (identifiers and money-flow edges), ``tasks`` (a task through its states),
 ``results`` (a partner's result into the case), ``follow_ups`` (stop-payments
-in one click). ``from cases import actions; actions.create_case(...)`` reads
-them all from here.
+in one click), ``freezes`` (conversion into freezes, renewal, re-issue).
+``from cases import actions; actions.create_case(...)`` reads them all from here.
 """
 
 from .cases import (
@@ -26,11 +26,13 @@ from .cases import (
     update_case,
 )
 from .follow_ups import issue_follow_ups, issue_stop_payments
+from .freezes import Conversion, convert_stop_payments, reissue_task, renew_task
 from .identifiers import SUSPECT_ROLES, add_identifier, add_transfer
 from .results import result_digest, submit_result
 from .tasks import (
     LIVE_STATES,
     accept_task,
+    approve_if_allowed,
     approve_task,
     approve_tasks,
     cancel_task,
@@ -49,17 +51,20 @@ __all__ = [
     "CASE_EDITABLE_FIELDS",
     "LIVE_STATES",
     "SUSPECT_ROLES",
+    "Conversion",
     "IdentifierData",
     "TransferData",
     "VictimData",
     "accept_task",
     "add_identifier",
     "add_transfer",
+    "approve_if_allowed",
     "approve_task",
     "approve_tasks",
     "cancel_task",
     "clear_flag",
     "close_case",
+    "convert_stop_payments",
     "create_case",
     "create_task",
     "deadline_minutes",
@@ -71,7 +76,9 @@ __all__ = [
     "mark_dispatched",
     "mark_overdue",
     "next_case_reference",
+    "reissue_task",
     "reject_task",
+    "renew_task",
     "result_digest",
     "share_case",
     "submit_result",

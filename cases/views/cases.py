@@ -20,7 +20,7 @@ from coordination.models import AuditRecord
 from coordination.pagination import Keyset, page_of
 from coordination.views import ScopedView
 
-from .. import actions, permissions
+from .. import actions, measures, permissions
 from ..choices import HOLDING_STATES, IdentifierKind, ProposalState
 from ..filtersets import CaseListFilterSet
 from ..forms import CaseIntakeForm, FileCaseForm, TransferFormSet
@@ -268,6 +268,8 @@ class CaseDetailView(ScopedView):
                 "graph": flow_graph(user, transfers, tasks),
                 "can_issue": permissions.can_create_task(user) and case.status != "closed",
                 "can_edit": permissions.can_edit_case(user),
+                # What each identifier and the case allow (the registry: cases.measures).
+                "measures": measures.case_offers(case, links, tasks),
                 "file_form": FileCaseForm(),
                 "nav": "cases",
             },
