@@ -21,7 +21,7 @@ from coordination.pagination import Keyset, page_of
 from coordination.views import ScopedView
 
 from .. import actions, measures, permissions
-from ..choices import HOLDING_STATES, IdentifierKind, ProposalState
+from ..choices import HOLDING_STATES, IdentifierKind, ProposalState, TaskState, TaskType
 from ..filtersets import CaseListFilterSet
 from ..forms import CaseIntakeForm, FileCaseForm, TransferFormSet
 from ..models import Case, CaseIdentifier, FollowUpProposal, Identifier, Task, Transfer, Victim
@@ -331,6 +331,21 @@ class CaseActionView(ScopedView):
                     messages.success(request, _("%(n)d stop-payment(s) issued.") % {"n": len(tasks)})
                 else:
                     messages.info(request, _("Every receiving account already has a stop-payment."))
+                refused = (
+                    self.scoped(Task)
+                    .filter(case=case, type=TaskType.EMERGENCY_STOP_PAYMENT, state=TaskState.REJECTED)
+                    .filter(follow_ups__isnull=True)
+                    .count()
+                )
+                if refused:
+                    messages.warning(
+                        request,
+                        _(
+                            "%(n)d stop-payment(s) the bank rejected were not re-sent: "
+                            "re-issue them with corrected details (the reason is in the task table)."
+                        )
+                        % {"n": refused},
+                    )
         elif what == "follow-ups":
             if not permissions.can_create_task(user):
                 raise PermissionDenied

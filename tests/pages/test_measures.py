@@ -434,8 +434,11 @@ def rejected(stop_task, ccb_liaison):
 
 def test_one_click_does_not_resend_a_rejected_stop_payment(client, analyst, rejected):
     client.force_login(analyst)
-    client.post(reverse("case-action", args=[rejected.case_id, "stop-payments"]))
+    response = client.post(reverse("case-action", args=[rejected.case_id, "stop-payments"]), follow=True)
     assert Task.objects.filter(case_id=rejected.case_id).count() == 1
+    assert "1 stop-payment(s) the bank rejected were not re-sent" in response.content.decode() or (
+        "未重发" in response.content.decode()
+    )
     body = client.get(reverse("case-detail", args=[rejected.case_id])).content.decode()
     assert MISMATCH in body and reverse("task-reissue", args=[rejected.pk]) in body
 
