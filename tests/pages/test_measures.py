@@ -13,6 +13,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from rest_framework.test import APIClient
 
 from cases import actions, measures, task_types
@@ -360,9 +361,8 @@ def test_an_account_already_frozen_is_skipped(analyst, supervisor, ccb_liaison, 
     actions.submit_result(freeze, acting_user=ccb_liaison, status="completed", result={"amount_held": "52000.00"})
     result = actions.convert_stop_payments(stopped_case, acting_user=analyst, legal_document_number=DOCUMENT)
     assert [t.agency.code for t in result.freezes] == ["ABC"]
-    assert [(i.pk, reason) for i, reason in result.skipped] == [
-        (ccb_stop.target_id, "already frozen or has a live freeze")
-    ]
+    assert [i.pk for i, _reason in result.skipped] == [ccb_stop.target_id]
+    assert result.skipped[0][1] == _("already frozen or has a live freeze")
 
 
 def test_conversion_refused_on_an_open_case_and_without_a_document(client, analyst, stop_task):
