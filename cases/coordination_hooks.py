@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from coordination import hooks
 
-from . import stats
+from . import measures, permissions, stats
 from .audit_labels import identifier_label, task_label, transfer_label
 from .models import Case, Identifier, Task, Transfer
 
@@ -72,3 +72,17 @@ def case_object_labels(user, records, known) -> dict[tuple[str, int], str]:
         )
         labels.update({("cases.transfer", t.pk): transfer_label(user, t) for t in transfers})
     return labels
+
+
+@hooks.register("task_page_panels")
+def task_follow_ups(view, task) -> hooks.Panel | None:
+    """The centre's next step on a task: re-issue a refused one corrected, renew a holding before it lapses."""
+    if not permissions.can_create_task(view.request.user):
+        return None
+    reissuable, renewable = measures.can_reissue(task), measures.can_renew(task)
+    if not (reissuable or renewable):
+        return None
+    return hooks.Panel(
+        template="cases/_task_follow_ups.html",
+        context={"task": task, "reissuable": reissuable, "renewable": renewable},
+    )

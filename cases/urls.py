@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import attention, case_edit, cases, dashboard, queues, tasks
+from .views import attention, case_edit, cases, dashboard, measures, queues, tasks
 
 urlpatterns = [
     path("", cases.home, name="home"),
@@ -11,12 +11,16 @@ urlpatterns = [
     path("cases/<int:pk>/changes/", cases.CaseChangesView.as_view(), name="case-changes"),
     # Before the catch-all of one-click actions below.
     path("cases/<int:pk>/edit/", case_edit.CaseEditView.as_view(), name="case-edit"),
+    path("cases/<int:pk>/freezes/convert/", measures.ConvertFreezesView.as_view(), name="convert-freezes"),
+    path("cases/<int:pk>/measures/<str:type>/", measures.MeasureCreateView.as_view(), name="measure-create"),
     path(
         "cases/<int:pk>/<str:what>/",
         cases.CaseActionView.as_view(),
         name="case-action",
     ),
     path("tasks/<int:pk>/", tasks.TaskDetailView.as_view(), name="task-detail"),
+    path("tasks/<int:pk>/renew/", measures.RenewView.as_view(), name="task-renew"),
+    path("tasks/<int:pk>/reissue/", measures.ReissueView.as_view(), name="task-reissue"),
     path("tasks/<int:pk>/<str:what>/", tasks.TaskActionView.as_view(), name="task-action"),
     path("inbox/", queues.InboxView.as_view(), name="inbox"),
     path("approvals/", queues.ApprovalQueueView.as_view(), name="approvals"),

@@ -45,5 +45,8 @@ class AuditAction(models.TextChoices):
     TASK_UNFLAG = "task.unflag", _("Flag cleared")
     TASK_OVERDUE = "task.overdue", _("Task overdue")
     TASK_VIEW = "task.view", _("Task read")
+    TASK_CONVERT = "task.convert", _("Stop-payment converted into a freeze")
+    TASK_RENEW = "task.renew", _("Measure renewed")
+    TASK_REISSUE = "task.reissue", _("Task re-issued with corrected details")
     # Deliveries.
     DELIVERY_RESEND = "delivery.resend", _("Delivery re-sent")

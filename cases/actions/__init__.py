@@ -9,8 +9,8 @@ By subject: ``cases`` (intake, filing, closing, sharing), ``identifiers``
 (identifiers and money-flow edges), ``corrections`` (corrections with a
 reason, additions to a recorded case, links set by hand), ``tasks`` (a task through its states),
 ``results`` (a partner's result into the case), ``follow_ups`` (stop-payments
-in one click). ``from cases import actions; actions.create_case(...)`` reads
-them all from here.
+in one click), ``freezes`` (conversion into freezes, renewal, re-issue).
+``from cases import actions; actions.create_case(...)`` reads them all from here.
 """
 
 from .cases import (
@@ -37,12 +37,14 @@ from .corrections import (
     unlink_cases,
 )
 from .follow_ups import issue_follow_ups, issue_stop_payments
+from .freezes import Conversion, convert_stop_payments, reissue_task, renew_task
 from .identifiers import SUSPECT_ROLES, add_identifier, add_transfer
 from .results import result_digest, submit_result
 from .tasks import (
     LIVE_STATES,
     WarningContact,
     accept_task,
+    approve_if_allowed,
     approve_task,
     approve_tasks,
     cancel_task,
@@ -64,6 +66,7 @@ __all__ = [
     "LIVE_STATES",
     "SUSPECT_ROLES",
     "VICTIM_EDITABLE_FIELDS",
+    "Conversion",
     "IdentifierData",
     "TransferData",
     "VictimData",
@@ -74,11 +77,13 @@ __all__ = [
     "add_identifier",
     "add_transfer",
     "add_victim",
+    "approve_if_allowed",
     "approve_task",
     "approve_tasks",
     "cancel_task",
     "clear_flag",
     "close_case",
+    "convert_stop_payments",
     "correct_case",
     "correct_victim",
     "create_case",
@@ -93,7 +98,9 @@ __all__ = [
     "mark_dispatched",
     "mark_overdue",
     "next_case_reference",
+    "reissue_task",
     "reject_task",
+    "renew_task",
     "required_reason",
     "result_digest",
     "return_reason",

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from agencies.models import User
 
 from .. import permissions, task_types
-from ..choices import IdentifierRole, ProposalState, TargetKind, TaskType
+from ..choices import IdentifierRole, ProposalState, TargetKind, TaskState, TaskType
 from ..models import Case, CaseIdentifier, FollowUpProposal, Task, Transfer
 from .common import require
 from .tasks import approve_if_allowed, at_target_limit, create_task, live_tasks, lock_target
@@ -65,8 +65,10 @@ def issue_stop_payments(case: Case, *, acting_user: User, approve: bool = True) 
     """One click: a stop-payment to the holding bank for every receiving account of the case.
 
     Accounts that already have a live stop-payment or the two the law allows,
-    or whose bank is unknown or cannot receive a stop-payment (not a financial
-    institution), are skipped. The case row is locked first and each account
+    whose stop-payment the bank rejected (re-sent unchanged it would be
+    rejected again: it is re-issued corrected, ``reissue_task``), or whose bank
+    is unknown or cannot receive a stop-payment (not a financial institution),
+    are skipped. The case row is locked first and each account
     before it is counted (``lock_target``), so concurrent clicks on one case run one after the
     other and the later ones skip what the first issued.
     """
@@ -91,6 +93,8 @@ def issue_stop_payments(case: Case, *, acting_user: User, approve: bool = True) 
             continue
         lock_target(identifier.pk)
         if live_tasks(case.pk, identifier.pk, stop.code) or at_target_limit(stop, case.pk, identifier.pk):
+            continue
+        if Task.objects.filter(case=case, target=identifier, type=stop.code, state=TaskState.REJECTED).exists():
             continue
         tasks.append(
             create_task(

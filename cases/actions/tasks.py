@@ -197,6 +197,12 @@ def create_task(
             errors["amount"] = exc.messages[0]
     if (target_kind == TargetKind.NONE) != (not target_value):
         errors["target"] = _("Give a target value, or the target kind none without a value.")
+    elif target_kind not in spec.target_kinds:
+        # The registry's target kinds, for the API and the pages alike.
+        errors["target"] = _("A %(type)s cannot be aimed at this kind of identifier (%(kinds)s).") % {
+            "type": spec.label,
+            "kinds": ", ".join(str(TargetKind(kind).label) for kind in spec.target_kinds),
+        }
     person = _person_to_reach(case, spec, contact, errors)
     if errors:
         raise ValidationError(errors)

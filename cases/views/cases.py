@@ -19,9 +19,9 @@ from coordination.models import AuditRecord
 from coordination.pagination import Keyset, page_of
 from coordination.views import ScopedView
 
-from .. import actions, permissions
+from .. import actions, measures, permissions
 from ..audit_labels import known_labels
-from ..choices import HOLDING_STATES, IdentifierKind, ProposalState
+from ..choices import HOLDING_STATES, IdentifierKind, ProposalState, TaskState, TaskType
 from ..filtersets import CaseListFilterSet
 from ..forms import CaseIntakeForm, FileCaseForm, TransferFormSet
 from ..models import Case, CaseIdentifier, FollowUpProposal, Identifier, Task, Transfer, Victim
@@ -273,6 +273,8 @@ class CaseDetailView(ScopedView):
                 "can_edit": permissions.can_edit_case(user),
                 "can_change": not case.is_closed
                 and (permissions.can_edit_case(user) or permissions.can_extend_case(user)),
+                # What each identifier and the case allow (the registry: cases.measures).
+                "measures": measures.case_offers(case, links, tasks),
                 "file_form": FileCaseForm(),
                 "nav": "cases",
             },
@@ -334,6 +336,21 @@ class CaseActionView(ScopedView):
                     messages.success(request, _("%(n)d stop-payment(s) issued.") % {"n": len(tasks)})
                 else:
                     messages.info(request, _("Every receiving account already has a stop-payment."))
+                refused = (
+                    self.scoped(Task)
+                    .filter(case=case, type=TaskType.EMERGENCY_STOP_PAYMENT, state=TaskState.REJECTED)
+                    .filter(follow_ups__isnull=True)
+                    .count()
+                )
+                if refused:
+                    messages.warning(
+                        request,
+                        _(
+                            "%(n)d stop-payment(s) the bank rejected were not re-sent: "
+                            "re-issue them with corrected details (the reason is in the task table)."
+                        )
+                        % {"n": refused},
+                    )
         elif what == "follow-ups":
             if not permissions.can_create_task(user):
                 raise PermissionDenied

@@ -119,6 +119,59 @@ MATRIX = [
         lambda o: reverse("my-agency"),
         (302, 403, 403, 403, 200, 403, 403),
     ),
+    (
+        "measure page",
+        "get",
+        lambda o: reverse("measure-create", args=[o["case"].pk, "other"]),
+        (302, 200, 200, 404, 404, 404, 403),
+    ),
+    (
+        "measure page on an identifier",
+        "get",
+        lambda o: (
+            reverse("measure-create", args=[o["case"].pk, "account_query"]) + f"?identifier={o['task'].target_id}"
+        ),
+        (302, 200, 200, 404, 404, 404, 403),
+    ),
+    (
+        "issue a measure",
+        "post",
+        lambda o: reverse("measure-create", args=[o["case"].pk, "other"]),
+        (302, 302, 302, 404, 404, 404, 403),
+    ),
+    (
+        "convert freezes page",
+        "get",
+        lambda o: reverse("convert-freezes", args=[o["case"].pk]),
+        (302, 200, 200, 404, 404, 404, 403),
+    ),
+    (
+        # The case is open: refused on the form.
+        "convert freezes",
+        "post",
+        lambda o: reverse("convert-freezes", args=[o["case"].pk]),
+        (302, 400, 400, 404, 404, 404, 403),
+    ),
+    ("renew page", "get", lambda o: reverse("task-renew", args=[o["task"].pk]), (302, 200, 200, 403, 403, 404, 403)),
+    (
+        # A stop-payment is not renewed: refused on the form.
+        "renew",
+        "post",
+        lambda o: reverse("task-renew", args=[o["task"].pk]),
+        (302, 400, 400, 403, 403, 404, 403),
+    ),
+    (
+        "re-issue page",
+        "get",
+        lambda o: reverse("task-reissue", args=[o["rejected"].pk]),
+        (302, 200, 200, 403, 403, 404, 403),
+    ),
+    (
+        "re-issue",
+        "post",
+        lambda o: reverse("task-reissue", args=[o["rejected"].pk]),
+        (302, 302, 302, 403, 403, 404, 403),
+    ),
     ("field check (htmx)", "post", lambda o: reverse("field-check"), (302, 200, 200, 200, 200, 200, 403)),
     ("mark read", "post", lambda o: reverse("notifications"), (302, 302, 302, 302, 302, 302, 302)),
 ]
@@ -141,6 +194,10 @@ POST_DATA = {
     "mark handled": {},
     "rotate secret": {"do": "endpoint", "endpoint_url": "https://ccb.example.invalid/afc"},
     "mark read": {"all": "1"},
+    "issue a measure": {"agency": "CD-SAMR", "note": "协查"},
+    "convert freezes": {"legal_document_number": "成公冻字〔2026〕7号"},
+    "renew": {"legal_document_number": "成公冻字〔2026〕8号"},
+    "re-issue": {"target_value": "6217000010012345679", "agency": "CCB"},
     "field check (htmx)": {"field": "transfers-0-to_account", "transfers-0-to_account": "6217000010012345678"},
 }
 
@@ -152,7 +209,7 @@ CELLS = [
 
 
 @pytest.fixture
-def objects(case, stop_task, analyst):
+def objects(case, stop_task, analyst, ccb_liaison):
     from cases import actions
     from tests.conftest import make_case
 
@@ -162,7 +219,10 @@ def objects(case, stop_task, analyst):
     lone = make_case(analyst, to_account="6217000010088888888", from_account="6222020200100000001")
     # On the "needs attention" page (as a failed push would leave it).
     actions.flag_task(pending, reason="push refused with HTTP 422")
-    return {"case": case, "task": stop_task, "pending": pending, "lone": lone}
+    refused = make_case(analyst, to_account="6217000010077777777")
+    [rejected] = actions.issue_stop_payments(refused, acting_user=analyst)
+    rejected = actions.reject_task(rejected, acting_user=ccb_liaison, reason="账户信息不符")
+    return {"case": case, "task": stop_task, "pending": pending, "lone": lone, "rejected": rejected}
 
 
 @pytest.mark.django_db
@@ -191,6 +251,10 @@ def test_access_matrix(client, request, objects, page, method, url, role, expect
         data["task"] = [objects["task"].pk]
     if page == "mark handled":
         data["task"] = objects["pending"].pk
+    if "agency" in data:
+        from agencies.models import Agency
+
+        data["agency"] = Agency.objects.get(code=data["agency"]).pk
     response = getattr(client, method)(url(objects), data) if method == "post" else client.get(url(objects))
     assert response.status_code == expected, (page, role, response.status_code)
     if role == "anonymous" and expected == 302:
