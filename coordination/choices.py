@@ -43,3 +43,5 @@ class AuditAction(models.TextChoices):
     TASK_VIEW = "task.view", _("Task read")
     # Deliveries.
     DELIVERY_RESEND = "delivery.resend", _("Delivery re-sent")
+    # Notifications.
+    NOTIFICATION_DONE = "notification.done", _("Notification marked done")
