@@ -106,13 +106,16 @@ def render(note) -> tuple[str, str]:
     kind = KINDS.get(note.kind)
     if note.kind == NotificationKind.DIGEST:
         items, cases = int(params.get("items", 0)), int(params.get("cases", 0))
-        title = ngettext(
-            "Digest: %(items)d notification to do",
-            "Digest: %(items)d notifications to do",
-            items,
-        ) % {"items": items}
-        if cases:
-            title += " " + ngettext("in %(cases)d case", "in %(cases)d cases", cases) % {"cases": cases}
+        if cases and items > 1:
+            title = ngettext(
+                "Digest: %(items)d notifications to do in %(cases)d case",
+                "Digest: %(items)d notifications to do in %(cases)d cases",
+                cases,
+            ) % {"items": items, "cases": cases}
+        else:
+            title = ngettext("Digest: %(items)d notification to do", "Digest: %(items)d notifications to do", items) % {
+                "items": items
+            }
         return title, _digest(params)
     if kind is None or note.task_id is None:
         # A row from before texts were drawn, or a kind this code no longer knows.
