@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from agencies.models import User
+from alerts.models import Notification
 
 ROLES = ("anonymous", "analyst", "supervisor", "ccb_liaison", "ccb_manager", "icbc_liaison", "auditor")
 
@@ -89,6 +90,20 @@ MATRIX = [
     ),
     ("field check (htmx)", "post", lambda o: reverse("field-check"), (302, 200, 200, 200, 200, 200, 403)),
     ("mark read", "post", lambda o: reverse("notifications"), (302, 302, 302, 302, 302, 302, 302)),
+    # The analyst's notification and its case group: everyone else's is not found.
+    (
+        "notification done",
+        "post",
+        lambda o: reverse("notification-done", args=[o["notification"].pk]),
+        (302, 302, 404, 404, 404, 404, 404),
+    ),
+    (
+        "notification group done",
+        "post",
+        lambda o: reverse("notification-group-done", args=[o["notification"].case_id]),
+        (302, 302, 404, 404, 404, 404, 404),
+    ),
+    ("missing notification", "post", lambda o: reverse("notification-done", args=[999999]), (302,) + (404,) * 6),
 ]
 
 POST_DATA = {
@@ -120,7 +135,10 @@ def objects(case, stop_task, analyst):
 
     other = make_case(analyst, to_account="6217000010099999999")
     [pending] = actions.issue_stop_payments(other, acting_user=analyst, approve=False)
-    return {"case": case, "task": stop_task, "pending": pending}
+    notification = Notification.objects.create(
+        user=analyst, kind="overdue", task=stop_task, case=case, dedupe_key=f"overdue:{stop_task.pk}"
+    )
+    return {"case": case, "task": stop_task, "pending": pending, "notification": notification}
 
 
 @pytest.mark.django_db
