@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +23,7 @@ from coordination.exceptions import ActionNotAllowed, Conflict
 
 from . import events
 from .choices import DeliveryState
-from .models import Delivery
+from .models import Delivery, Notification
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +112,44 @@ def resend_delivery(delivery: Delivery, *, acting_user) -> Delivery:
 
 def mark_notifications_read(user, ids=None) -> int:
     """Mark the user's notifications (all, or those ``ids``) read; returns how many changed."""
-    from .models import Notification
-
     rows = Notification.objects.visible_to(user).filter(read_at__isnull=True)
     if ids is not None:
         rows = rows.filter(pk__in=list(ids))
     return rows.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def mark_notifications_done(user, *, ids: Iterable[int] | None = None, group: int | None = None) -> int:
+    """Mark the user's undone notifications done: those ``ids``, one case's group, or all.
+
+    ``group`` is a case id, or 0 for the notifications about no case (digests).
+    Returns how many changed. Audited, one row per case: that a person dealt with
+    an escalation (an overdue task, a failed push, a rejection) is part of the
+    case's record; marking read is not, and stays unaudited.
+    """
+    rows = Notification.objects.visible_to(user).filter(done=False)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    if group is not None:
+        rows = rows.filter(case_id=group) if group else rows.filter(case_id__isnull=True)
+    changed: dict[int | None, list[int]] = {}
+    for pk, case_id in rows.select_for_update().order_by("pk").values_list("pk", "case_id"):
+        changed.setdefault(case_id, []).append(pk)
+    if not changed:
+        return 0
+    now = timezone.now()
+    ids_changed = [pk for pks in changed.values() for pk in pks]
+    Notification.objects.filter(pk__in=ids_changed).update(
+        done=True, done_at=now, read_at=Coalesce("read_at", Value(now))
+    )
+    for case_id, pks in changed.items():
+        audit.record(
+            user=user,
+            action=AuditAction.NOTIFICATION_DONE,
+            object_type=Notification._meta.label_lower,
+            object_id=pks[0] if len(pks) == 1 else None,
+            case_id=case_id,
+            before={"done": False},
+            after={"done": True, "notifications": pks},
+        )
+    return len(ids_changed)

@@ -1,47 +1,78 @@
-"""Who is told what when a task changes: in-app notifications, email by job."""
+"""Who is told what when a task changes: in-app notifications, email by job.
+
+A notification is a kind and parameters about one task (``alerts.kinds`` draws
+the text when it is shown). One row per person, kind and task: a repeated event
+of the same kind for the same task (a push that fails again after a re-send, an
+overdue task whose new deadline passes too) collapses into that row, counted,
+with its latest time, and is undone again; it does not add a row.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 
-from django.db import transaction
-from django.utils.translation import gettext as _
+from django.db import connection, transaction
+from django.utils import timezone
 
 from agencies.models import User
 from cases.choices import TaskEvent
 from cases.models import Task
 
 from .choices import NotificationKind
-from .models import Notification
+from .kinds import failure_params
 
 log = logging.getLogger(__name__)
 
+# One statement for every person told: a new row, or the existing row of the same
+# kind and task counted again. ``event_key`` keeps it idempotent: the same event
+# delivered twice (a signal and a retry) finds its own key and changes nothing.
+UPSERT = """
+INSERT INTO alerts_notification
+    (user_id, kind, params, title, body, url, task_id, case_id, dedupe_key, event_key,
+     count, created_at, last_at, done, done_at, read_at, emailed_at)
+VALUES {values}
+ON CONFLICT ON CONSTRAINT notification_dedupe_uniq DO UPDATE SET
+    count = alerts_notification.count + 1,
+    last_at = EXCLUDED.last_at,
+    params = EXCLUDED.params,
+    event_key = EXCLUDED.event_key,
+    done = false,
+    done_at = NULL,
+    read_at = NULL
+WHERE alerts_notification.event_key IS DISTINCT FROM EXCLUDED.event_key
+RETURNING id
+"""
+ROW = "(%s, %s, %s::jsonb, '', '', %s, %s, %s, %s, %s, 1, %s, %s, false, NULL, NULL, NULL)"
 
-def _notify(users, *, kind: str, task: Task, title: str, body: str = "", key: str) -> list[Notification]:
-    """One notification per user for ``key``; a repeated event is ignored (idempotent)."""
-    rows = [
-        Notification(
-            user=user,
-            kind=kind,
-            title=title,
-            body=body,
-            task=task,
-            case_id=task.case_id,
-            url=f"/tasks/{task.pk}/",
-            dedupe_key=key,
-        )
-        for user in users
-        if user.notify_in_app or user.notify_by_email
-    ]
-    created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    if any(u.notify_by_email for u in users):
+
+def _notify(users, *, kind: str, task: Task, key: str, event: str | None = None, params: dict | None = None) -> int:
+    """Tell ``users`` of ``kind`` on ``task``: one row per person for ``key``, counted on repeats.
+
+    ``key`` names what the row is about (kind and task); ``event`` names this
+    occurrence (defaults to ``key``: an event that happens once per task).
+    Returns how many rows were written or counted again.
+    """
+    users = [user for user in users if user.notify_in_app or user.notify_by_email]
+    if not users:
+        return 0
+    now = timezone.now()
+    payload = json.dumps(params or {}, default=str)
+    args: list = []
+    for user in users:
+        args += [user.pk, kind, payload, f"/tasks/{task.pk}/", task.pk, task.case_id, key, event or key, now, now]
+    with connection.cursor() as cursor:
+        cursor.execute(UPSERT.format(values=", ".join([ROW] * len(users))), args)
+        written = len(cursor.fetchall())
+    if written and any(u.notify_by_email for u in users):
         # After commit: the email job must find the rows; inside a watcher's transaction
-        # this waits for it, outside one it runs now.
-        transaction.on_commit(lambda: _queue_email(key))
-    return created
+        # this waits for it, outside one it runs now. A repeat is not emailed again:
+        # the row keeps its ``emailed_at`` (the digest covers it).
+        transaction.on_commit(lambda: queue_email(key))
+    return written
 
 
-def _queue_email(key: str) -> None:
+def queue_email(key: str) -> None:
     from .tasks import send_notification_emails
 
     try:
@@ -62,70 +93,59 @@ def centre_people(task: Task, roles=("analyst",)) -> list[User]:
     return list(people.values())
 
 
-def task_event(event: TaskEvent | str, task_id: int) -> None:
-    """Notify for ``event`` on task ``task_id`` (runs after the action's commit)."""
+def task_event(event: TaskEvent | str, task_id: int, *, occurrence: str = "") -> None:
+    """Notify for ``event`` on task ``task_id`` (runs after the action's commit).
+
+    ``occurrence`` tells repeated events apart (a delivery's attempt): each one
+    counts once on the task's row.
+    """
     task = Task.objects.select_related("case", "agency").filter(pk=task_id).first()
     if task is None:
         return
-    label = f"{task.case.reference} {task.get_type_display()}"
     if event == TaskEvent.NEW:
-        _notify(
-            agency_people(task.agency_id),
-            kind=NotificationKind.NEW_TASK,
-            task=task,
-            title=_("New task: %(label)s") % {"label": label},
-            key=f"new:{task.pk}",
-        )
+        _notify(agency_people(task.agency_id), kind=NotificationKind.NEW_TASK, task=task, key=f"new:{task.pk}")
     elif event == TaskEvent.RESULT:
-        _notify(
-            centre_people(task),
-            kind=NotificationKind.RESULT,
-            task=task,
-            title=_("Result received: %(label)s") % {"label": label},
-            key=f"result:{task.pk}",
-        )
+        _notify(centre_people(task), kind=NotificationKind.RESULT, task=task, key=f"result:{task.pk}")
     elif event == TaskEvent.REJECTED:
         _notify(
             centre_people(task, ("analyst", "supervisor")),
-            kind=NotificationKind.RESULT,
+            kind=NotificationKind.REJECTED,
             task=task,
-            title=_("Task rejected: %(label)s") % {"label": label},
-            body=task.reason,
+            params={"reason": task.reason},
             key=f"rejected:{task.pk}",
         )
     elif event == TaskEvent.FOLLOW_UPS:
-        _notify(
-            centre_people(task),
-            kind=NotificationKind.FOLLOW_UPS,
-            task=task,
-            title=_("Follow-up stop-payments proposed: %(ref)s") % {"ref": task.case.reference},
-            key=f"followups:{task.pk}",
-        )
+        _notify(centre_people(task), kind=NotificationKind.FOLLOW_UPS, task=task, key=f"followups:{task.pk}")
     elif event == TaskEvent.DELIVERY_FAILED:
+        key = f"failed:{task.pk}"
         _notify(
             centre_people(task, ("analyst", "supervisor")),
             kind=NotificationKind.DELIVERY_FAILED,
             task=task,
-            title=_("Push failed: %(label)s") % {"label": label},
-            body=task.attention_reason,
-            key=f"failed:{task.pk}:{task.attention_reason[:60]}",
+            params=failure_params(task.attention_reason),
+            key=key,
+            event=f"{key}:{occurrence}" if occurrence else f"{key}:{task.attention_reason[:60]}",
         )
 
 
 def overdue(task: Task, supervisors: list[User] | None = None) -> None:
-    """A task passed its deadline: the case's analyst, the supervisors and the agency's manager."""
+    """A task passed its deadline: the case's analyst, the supervisors and the agency's manager.
+
+    Counted per deadline: the same task overdue again after a new deadline adds to its row.
+    """
     people = {u.pk: u for u in centre_people(task)}
     for user in supervisors if supervisors is not None else centre_people(task, ("supervisor",)):
         people[user.pk] = user
     for user in agency_people(task.agency_id, ("manager",)):
         people[user.pk] = user
+    deadline = task.deadline.isoformat() if task.deadline else ""
     _notify(
         list(people.values()),
         kind=NotificationKind.OVERDUE,
         task=task,
-        title=_("Overdue: %(label)s at %(agency)s")
-        % {"label": f"{task.case.reference} {task.get_type_display()}", "agency": task.agency.code},
+        params={"deadline": deadline},
         key=f"overdue:{task.pk}",
+        event=f"overdue:{task.pk}:{deadline}",
     )
 
 
@@ -135,21 +155,14 @@ def lapse_warning(task: Task) -> None:
         centre_people(task),
         kind=NotificationKind.LAPSE_WARNING,
         task=task,
-        title=_("Stop-payment lapses soon: %(ref)s, freeze or re-issue") % {"ref": task.case.reference},
-        body=_("Lapses at %(at)s.") % {"at": task.lapses_at.isoformat() if task.lapses_at else "?"},
+        params={"at": task.lapses_at.isoformat() if task.lapses_at else None},
         key=f"lapse:{task.pk}",
     )
 
 
 def expired(task: Task) -> None:
     """A stop-payment or freeze lapsed and the task moved to expired."""
-    _notify(
-        centre_people(task),
-        kind=NotificationKind.LAPSE_WARNING,
-        task=task,
-        title=_("Measure lapsed: %(label)s") % {"label": f"{task.case.reference} {task.get_type_display()}"},
-        key=f"expired:{task.pk}",
-    )
+    _notify(centre_people(task), kind=NotificationKind.EXPIRED, task=task, key=f"expired:{task.pk}")
 
 
 def renewal_reminder(task: Task) -> None:
@@ -158,7 +171,6 @@ def renewal_reminder(task: Task) -> None:
         centre_people(task),
         kind=NotificationKind.RENEWAL,
         task=task,
-        title=_("Freeze expires soon: %(ref)s, renew?") % {"ref": task.case.reference},
-        body=_("Expires at %(at)s.") % {"at": task.lapses_at.isoformat() if task.lapses_at else "?"},
+        params={"at": task.lapses_at.isoformat() if task.lapses_at else None},
         key=f"renewal:{task.pk}",
     )

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import DeliveryState, NotificationKind
+from .kinds import render
 from .querysets import DeliveryQuerySet, NotificationQuerySet
 
 
@@ -79,22 +80,35 @@ class DeliveryAttempt(models.Model):
 
 
 class Notification(models.Model):
-    """A message to one person, in the app and optionally by email.
+    """A message to one person about one task (or a digest), in the app and optionally by email.
 
-    ``dedupe_key`` makes every watcher idempotent: the same event for the same
-    person is recorded once.
+    The row holds a kind and parameters; its text is drawn when shown, in the
+    reader's language (``alerts.kinds``). ``dedupe_key`` names what the row is
+    about (``overdue:<task>``), unique per person: a repeated event of the same
+    kind for the same task collapses into the row (``count`` + 1, ``last_at``
+    moved, undone again) instead of a new one. ``event_key`` names the last event
+    counted, so the same event delivered twice counts once.
+
+    ``done``/``done_at``: the person dealt with it (``mark_notifications_done``).
+    ``title``/``body`` are only the stored texts of rows written before texts were drawn.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
-    title = models.CharField(_("title"), max_length=200)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
     body = models.TextField(_("body"), blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
     task = models.ForeignKey("cases.Task", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     dedupe_key = models.CharField(max_length=200)
+    event_key = models.CharField(max_length=200, blank=True)
+    count = models.PositiveIntegerField(_("times"), default=1)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_at = models.DateTimeField(_("latest"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    done = models.BooleanField(_("done"), default=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
@@ -102,9 +116,36 @@ class Notification(models.Model):
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["user", "dedupe_key"], name="notification_dedupe_uniq")]
-        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox_idx")]
+        ordering = ["-last_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "dedupe_key"], name="notification_dedupe_uniq"),
+            models.CheckConstraint(
+                condition=models.Q(done=False, done_at__isnull=True) | models.Q(done=True, done_at__isnull=False),
+                name="notification_done_at_matches",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox_idx"),
+            # The API's list and the page's groups: newest activity first.
+            models.Index(fields=["user", "-last_at", "-id"], name="notification_latest_idx"),
+            # The badge and the "to do" groups read only a person's undone rows.
+            models.Index(
+                fields=["user", "case", "-last_at"], name="notification_undone_idx", condition=models.Q(done=False)
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.text[0]
+
+    @property
+    def text(self) -> tuple[str, str]:
+        """``(title, body)`` in the active language."""
+        return render(self)
+
+    @property
+    def display_title(self) -> str:
+        return self.text[0]
+
+    @property
+    def display_body(self) -> str:
+        return self.text[1]

@@ -30,11 +30,12 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases.actions import flag_task, mark_dispatched
 from cases.choices import TaskEvent, TaskState
 
+from . import digests
 from .choices import DeliveryState
 from .models import Delivery, DeliveryAttempt, Notification
 from .payloads import push_body
@@ -220,14 +221,18 @@ def record_outcome(
         elif status in PERMANENT:
             delivery.state, outcome = DeliveryState.FAILED, "failed"
             flag_task(task, reason=f"push refused with HTTP {status}")
-            transaction.on_commit(lambda: events.task_event(TaskEvent.DELIVERY_FAILED, task.pk))
+            occurrence = f"{delivery.pk}:{delivery.attempts}"
+            transaction.on_commit(lambda: events.task_event(TaskEvent.DELIVERY_FAILED, task.pk, occurrence=occurrence))
         else:
             wait = backoff_seconds(delivery.attempts, retry_after)
             next_at = now + timedelta(seconds=wait)
             if now >= delivery.give_up_at:
                 delivery.state, outcome = DeliveryState.DEAD, "dead"
                 flag_task(task, reason=dead_letter_reason(delivery))
-                transaction.on_commit(lambda: events.task_event(TaskEvent.DELIVERY_FAILED, task.pk))
+                occurrence = f"{delivery.pk}:{delivery.attempts}"
+                transaction.on_commit(
+                    lambda: events.task_event(TaskEvent.DELIVERY_FAILED, task.pk, occurrence=occurrence)
+                )
             else:
                 # One last attempt at the edge of the window rather than none.
                 next_at = min(next_at, delivery.give_up_at)
@@ -352,7 +357,7 @@ def send_notification_emails(dedupe_key: str) -> int:
     sent = 0
     rows = Notification.objects.filter(
         dedupe_key=dedupe_key, emailed_at__isnull=True, user__notify_by_email=True
-    ).select_related("user")
+    ).select_related("user", "task__agency", "case")
     for note in rows:
         if not note.user.email:
             continue
@@ -360,7 +365,10 @@ def send_notification_emails(dedupe_key: str) -> int:
         if not Notification.objects.filter(pk=note.pk, emailed_at__isnull=True).update(emailed_at=timezone.now()):
             continue
         try:
-            send_mail(note.title, note.body or note.title, settings.DEFAULT_FROM_EMAIL, [note.user.email])
+            # People choose no language of their own yet: email in the site's (Simplified Chinese).
+            with translation.override(settings.LANGUAGE_CODE):
+                title, body = note.text
+            send_mail(title, body or title, settings.DEFAULT_FROM_EMAIL, [note.user.email])
         except Exception:
             # Give the claim back so the next run of this job tries again.
             Notification.objects.filter(pk=note.pk).update(emailed_at=None)
@@ -391,3 +399,26 @@ def watch_renewals() -> int:
     from . import watchers
 
     return watchers.renewal_reminders()
+
+
+@shared_task(name="alerts.send_digests", ignore_result=True)
+def send_digests(at: str | None = None) -> int:
+    """Beat: one digest per person with undone notifications, fanned out in batches of user ids."""
+    moment = digests.parse_moment(at)
+    batches = 0
+    for ids in digests.recipients(batch=digests.BATCH):
+        # Each batch is its own job (ids, not objects); eager in tests, a message in production.
+        digest_users.delay(ids, moment.isoformat())
+        batches += 1
+    return batches
+
+
+@shared_task(name="alerts.digest_users", ignore_result=True)
+def digest_users(user_ids: list[int], at: str | None = None) -> int:
+    """The digest of each of ``user_ids`` for the day of ``at``: idempotent, one row per person and day."""
+    moment = digests.parse_moment(at)
+    written = 0
+    for user_id in user_ids:
+        if digests.digest_for(user_id, moment) is not None:
+            written += 1
+    return written

@@ -50,3 +50,5 @@ class AuditAction(models.TextChoices):
     TASK_REISSUE = "task.reissue", _("Task re-issued with corrected details")
     # Deliveries.
     DELIVERY_RESEND = "delivery.resend", _("Delivery re-sent")
+    # Notifications.
+    NOTIFICATION_DONE = "notification.done", _("Notification marked done")

@@ -268,11 +268,14 @@ DELIVERY_QUEUE = env.str("DELIVERY_QUEUE", default="")
 if DELIVERY_QUEUE:
     CELERY_TASK_ROUTES = {"alerts.push_delivery": {"queue": DELIVERY_QUEUE}}
 WATCH_SECONDS = _typed("WATCH_SECONDS", env.float, 60.0)
+DIGEST_SECONDS = _typed("DIGEST_SECONDS", env.float, 3600.0)
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-deliveries": {"task": "alerts.sweep_deliveries", "schedule": DELIVERY_SWEEP_SECONDS},
     "watch-overdue": {"task": "alerts.watch_overdue", "schedule": WATCH_SECONDS},
     "watch-lapses": {"task": "alerts.watch_lapses", "schedule": WATCH_SECONDS},
     "watch-renewals": {"task": "alerts.watch_renewals", "schedule": 3600.0},
+    # One digest per person and day; hourly runs refresh the day's numbers (idempotent).
+    "notification-digests": {"task": "alerts.send_digests", "schedule": DIGEST_SECONDS},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -37,9 +37,32 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    """One notification; ``title`` and ``body`` are drawn in the request's language from its kind.
+
+    ``count`` is how many events of the same kind for the same task the row stands
+    for, ``last_at`` the latest of them.
+    """
+
+    title = serializers.CharField(source="display_title", read_only=True)
+    body = serializers.CharField(source="display_body", read_only=True)
+
     class Meta:
         model = Notification
-        fields = ["id", "kind", "title", "body", "url", "task", "case", "created_at", "read_at"]
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "body",
+            "url",
+            "task",
+            "case",
+            "count",
+            "created_at",
+            "last_at",
+            "read_at",
+            "done",
+            "done_at",
+        ]
         read_only_fields = fields
 
 

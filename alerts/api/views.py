@@ -44,6 +44,12 @@ class NewestFirstPage(CursorPage):
     ordering = ("-created_at", "-id")
 
 
+class LatestFirstPage(CursorPage):
+    """Notifications by latest event (a collapsed repeat comes back to the top); notification_latest_idx."""
+
+    ordering = ("-last_at", "-id")
+
+
 # A primary key: digits only (``str.isdigit`` also takes "²"), and small enough for a bigint.
 TASK_ID = re.compile(r"[0-9]{1,18}")
 
@@ -95,9 +101,9 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
 class NotificationViewSet(mixins.ListModelMixin, BaseViewSet):
     """The caller's in-app inbox: list (``?unread=true``), unread count, mark read."""
 
-    base_queryset = Notification.objects.all()
+    base_queryset = Notification.objects.select_related("case", "task__agency")
     serializer_class = NotificationSerializer
-    pagination_class = NewestFirstPage
+    pagination_class = LatestFirstPage
     write_action = "view"  # everyone may mark their own notifications read
 
     def get_queryset(self):
@@ -112,7 +118,7 @@ class NotificationViewSet(mixins.ListModelMixin, BaseViewSet):
         return rows
 
     @extend_schema(
-        description="The caller's own notifications, newest first.",
+        description="The caller's own notifications, latest event first; texts in the request's language.",
         parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL, description="Only unread notifications.")],
         responses={200: NotificationSerializer(many=True), **errors(401)},
     )

@@ -36,8 +36,9 @@ from ..validators import (
 from . import case_edit
 
 PAGE_SIZE = 50
-# Reads of personal data are audited but are not events of the case's timeline.
-READ_ACTIONS = ("case.view", "task.view")
+# Reads of personal data, and a person marking their notifications about the case
+# done, are audited but are not events of the case's timeline (nor "new changes").
+READ_ACTIONS = ("case.view", "task.view", "notification.done")
 # The case list's orders, each served by an index (case_reported_idx, case_loss_idx).
 SORTS = {
     "-reported_at": Keyset(("-reported_at", "-id")),

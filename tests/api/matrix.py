@@ -148,9 +148,12 @@ name in the `api` namespace.
   `tests/cases/test_search.py`.)
 - A delivery (one push of a task to its agency) is visible to whoever sees its task; only a
   supervisor (or the administrator) re-sends one, and only a failed or dead-lettered one
-  (otherwise **409**). Notifications are everyone's own: the inbox, its unread count and
-  "mark read" only ever touch the caller's rows (marking read is not audited: it changes
-  nothing but the reader's own inbox).
+  (otherwise **409**). Notifications are everyone's own: the inbox, its counts, "mark
+  read" and "mark done" (one, a case group, all) only ever touch the caller's rows;
+  another person's notification or group answers **404** like a missing one. Marking
+  read is not audited (it changes nothing but the reader's own inbox); marking done is,
+  one row per case (`notification.done`): who dealt with an escalation is part of the
+  case's record.
 
 ## Callers
 - `analyst`, `supervisor`, `auditor`: the anti-fraud centre and oversight (session login).

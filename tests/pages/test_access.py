@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import User
+from alerts.models import Notification
 
 ROLES = ("anonymous", "analyst", "supervisor", "ccb_liaison", "ccb_manager", "icbc_liaison", "auditor")
 
@@ -174,6 +175,20 @@ MATRIX = [
     ),
     ("field check (htmx)", "post", lambda o: reverse("field-check"), (302, 200, 200, 200, 200, 200, 403)),
     ("mark read", "post", lambda o: reverse("notifications"), (302, 302, 302, 302, 302, 302, 302)),
+    # The analyst's notification and its case group: everyone else's is not found.
+    (
+        "notification done",
+        "post",
+        lambda o: reverse("notification-done", args=[o["notification"].pk]),
+        (302, 302, 404, 404, 404, 404, 404),
+    ),
+    (
+        "notification group done",
+        "post",
+        lambda o: reverse("notification-group-done", args=[o["notification"].case_id]),
+        (302, 302, 404, 404, 404, 404, 404),
+    ),
+    ("missing notification", "post", lambda o: reverse("notification-done", args=[999999]), (302,) + (404,) * 6),
 ]
 
 POST_DATA = {
@@ -222,7 +237,17 @@ def objects(case, stop_task, analyst, ccb_liaison):
     refused = make_case(analyst, to_account="6217000010077777777")
     [rejected] = actions.issue_stop_payments(refused, acting_user=analyst)
     rejected = actions.reject_task(rejected, acting_user=ccb_liaison, reason="账户信息不符")
-    return {"case": case, "task": stop_task, "pending": pending, "lone": lone, "rejected": rejected}
+    notification = Notification.objects.create(
+        user=analyst, kind="overdue", task=stop_task, case=case, dedupe_key=f"overdue:{stop_task.pk}"
+    )
+    return {
+        "case": case,
+        "task": stop_task,
+        "pending": pending,
+        "lone": lone,
+        "rejected": rejected,
+        "notification": notification,
+    }
 
 
 @pytest.mark.django_db

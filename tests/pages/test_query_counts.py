@@ -37,7 +37,7 @@ PINNED = {
     "approvals": 10,
     "approvals, filtered": 12,
     "needs attention": 10,
-    "notifications": 7,
+    "notifications": 9,  # its groups, their notifications (with case, task, agency), the to-do count
     "dashboard": 10,
     "audit": 10,  # + the words for the rows' cases, identifiers and transfers (one query per kind)
     "my agency": 9,
@@ -147,8 +147,19 @@ def build(page: str, n: int, analyst):
             actions.flag_task(task, reason="push refused with HTTP 422")
         return make_user("q_supervisor", "AFC", "supervisor"), reverse("attention"), {}
     if page == "notifications":
+        # n case groups (more than a page of groups at n=50) of two notifications each,
+        # drawn from their task, and n loose ones (digests) in the group about no case.
+        case = make_case(analyst)
+        [task] = actions.issue_stop_payments(case, acting_user=analyst)
+        cases = [case, *(make_case(analyst) for _ in range(n - 1))]
         Notification.objects.bulk_create(
-            Notification(user=analyst, kind="result", title=f"n{i}", dedupe_key=f"k{i}") for i in range(n)
+            Notification(user=analyst, kind=kind, task=task, case=c, dedupe_key=f"{kind}:{c.pk}", count=2)
+            for c in cases
+            for kind in ("overdue", "delivery_failed")
+        )
+        Notification.objects.bulk_create(
+            Notification(user=analyst, kind="digest", params={"items": 3, "cases": 2}, dedupe_key=f"digest:{i}")
+            for i in range(n)
         )
         return analyst, reverse("notifications"), {}
     if page == "dashboard":
