@@ -24,6 +24,7 @@ from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone, translation
 
+from agencies.models import Agency
 from cases import actions
 from tests.conftest import make_case, make_user
 
@@ -70,6 +71,17 @@ PAGES = [
     Page("task-detail", AGENCY, named("task-detail", "accepted"), primary="#submit-result"),
     Page("inbox", AGENCY, named("inbox"), primary="#inbox-rows button[type=submit]"),
     Page("approvals", ("supervisor",), named("approvals"), primary="button[value=approve]"),
+    Page("attention", ("supervisor",), named("attention"), primary="#attention button[type=submit]"),
+    Page("case-edit", CENTRE, named("case-edit", "fresh"), primary="#correct-case button[type=submit]"),
+    Page(
+        "measure-create",
+        CENTRE,
+        lambda o: reverse("measure-create", args=[o["fresh"].pk, "other"]),
+        primary="#submit-measure",
+    ),
+    Page("convert-freezes", CENTRE, named("convert-freezes", "case")),
+    Page("task-renew", CENTRE, named("task-renew", "held")),
+    Page("task-reissue", CENTRE, named("task-reissue", "rejected"), primary="#reissue"),
     Page("dashboard", READERS, named("dashboard")),
     Page("notifications", SIGNED_IN, named("notifications"), primary="main button[type=submit]"),
     Page("my-agency", ("manager",), named("my-agency"), primary="main form button[type=submit]"),
@@ -99,6 +111,8 @@ NOT_PAGES = {
     "field-check": "htmx POST fragment of the intake form",
     "dashboard-csv": "CSV download",
     "notification-badge": "htmx fragment of the header",
+    "notification-done": "POST only (mark one notification done)",
+    "notification-group-done": "POST only (mark a case's notifications done)",
     "logout": "POST only",
 }
 # Top-level prefixes whose routes are not this product's pages: Django's admin, the
@@ -136,7 +150,13 @@ def test_every_page_is_in_the_table():
 
 
 # Receiving accounts at CCB, one case each: dispatched, accepted, pending approval, no task yet.
-ACCOUNTS = ("6217000010022222222", "6217000010033333333", "6217000010055555555", "6217000010044444444")
+ACCOUNTS = (
+    "6217000010022222222",
+    "6217000010033333333",
+    "6217000010055555555",
+    "6217000010044444444",
+    "6217000010066666666",
+)
 
 
 def build_objects(users: dict) -> dict:
@@ -170,7 +190,27 @@ def build_objects(users: dict) -> dict:
         make_case(analyst, to_account=ACCOUNTS[2]), acting_user=analyst, approve=False
     )
     fresh = make_case(analyst, to_account=ACCOUNTS[3])
-    return {"case": case, "fresh": fresh, "dispatched": dispatched, "accepted": accepted, "pending": pending}
+    # A number trace waits for the supervisor (the approval queue holds only such types).
+    actions.create_task(
+        fresh,
+        acting_user=analyst,
+        type="number_trace",
+        agency=Agency.objects.get(code="CMCC"),
+        target_kind="phone",
+        target_value="13900001111",
+    )
+    # Refused by the bank: on the supervisor's "needs attention" page, re-issued by the centre.
+    [rejected] = actions.issue_stop_payments(make_case(analyst, to_account=ACCOUNTS[4]), acting_user=analyst)
+    rejected = actions.reject_task(rejected, acting_user=liaison, reason="账户信息不符")
+    return {
+        "case": case,
+        "fresh": fresh,
+        "held": held,
+        "dispatched": dispatched,
+        "accepted": accepted,
+        "pending": pending,
+        "rejected": rejected,
+    }
 
 
 def run_axe(page) -> list[str]:
