@@ -81,8 +81,11 @@ class TaskDetailView(ScopedView):
             raise PermissionDenied
         spec = actions.task_type(task.type)
         form = ResultForm(request.POST, task_type=spec)
-        onward = OnwardFormSet(request.POST, prefix="onward", form_kwargs={"user": request.user})
-        if not (form.is_valid() and onward.is_valid()):
+        # Only a page that shows the onward-transfer rows posts their management form.
+        onward = OnwardFormSet(
+            request.POST if spec.page.onward_transfers else None, prefix="onward", form_kwargs={"user": request.user}
+        )
+        if not (form.is_valid() and (not onward.is_bound or onward.is_valid())):
             return self.show(task, form, onward, status=400)
         data = form.cleaned_data
         page = spec.page
