@@ -83,7 +83,8 @@ PAGES = [
     Page("task-renew", CENTRE, named("task-renew", "held")),
     Page("task-reissue", CENTRE, named("task-reissue", "rejected"), primary="#reissue"),
     Page("dashboard", READERS, named("dashboard")),
-    Page("notifications", SIGNED_IN, named("notifications"), primary="main button[type=submit]"),
+    Page("notifications", (*CENTRE, *AGENCY), named("notifications"), primary="main button[type=submit]"),
+    Page("notifications", ("auditor",), named("notifications")),  # nothing to do: no "mark done"
     Page("my-agency", ("manager",), named("my-agency"), primary="main form button[type=submit]"),
     Page("audit", ("auditor",), named("audit"), primary="form[role=search] button[type=submit]"),
     Page("password_change", ("analyst",), named("password_change"), primary="main form [type=submit]"),
