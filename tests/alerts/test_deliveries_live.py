@@ -62,6 +62,8 @@ def test_stop_payment_reaches_the_partner_signed_and_the_result_comes_back(live,
     # The partner reported onward transfers: proposed follow-ups and a notification for the analyst.
     assert FollowUpProposal.objects.filter(source_task=task).exists()
     live.wait(lambda: Notification.objects.filter(user=analyst, kind="result", task=task).exists())
+    # The partner records its act once the platform has answered its result: after our notification.
+    live.wait(lambda: len(live.sim.acted("CCB")) >= 1)
     assert len(live.sim.acted("CCB")) == 1
 
 
