@@ -120,31 +120,7 @@ def create_case(
     )
     audit.record(user=acting_user, action=AuditAction.CASE_CREATE, obj=case, case_id=case.pk, after=snapshot(case))
     for transfer in transfers:
-        source = add_identifier(
-            case,
-            kind=TargetKind.BANK_ACCOUNT,
-            value=transfer.from_account,
-            bank=transfer.from_bank,
-            role=IdentifierRole.VICTIM_ACCOUNT,
-            acting_user=acting_user,
-        )
-        target = add_identifier(
-            case,
-            kind=TargetKind.BANK_ACCOUNT,
-            value=transfer.to_account,
-            bank=transfer.to_bank,
-            role=IdentifierRole.RECEIVING_ACCOUNT,
-            acting_user=acting_user,
-        )
-        add_transfer(
-            case,
-            from_identifier=source,
-            to_identifier=target,
-            amount=transfer.amount,
-            at=transfer.at,
-            source=TransferSource.VICTIM_REPORT,
-            acting_user=acting_user,
-        )
+        record_victim_transfer(case, transfer, acting_user=acting_user)
     for item in identifiers:
         add_identifier(
             case,
@@ -156,6 +132,39 @@ def create_case(
             acting_user=acting_user,
         )
     return case
+
+
+def record_victim_transfer(case: Case, transfer: TransferData, *, acting_user: User):
+    """A payment the victim reports: both accounts on the case and the money-flow edge between them.
+
+    Returns the transfer and its receiving account (intake and later additions both record them so).
+    """
+    source = add_identifier(
+        case,
+        kind=TargetKind.BANK_ACCOUNT,
+        value=transfer.from_account,
+        bank=transfer.from_bank,
+        role=IdentifierRole.VICTIM_ACCOUNT,
+        acting_user=acting_user,
+    )
+    target = add_identifier(
+        case,
+        kind=TargetKind.BANK_ACCOUNT,
+        value=transfer.to_account,
+        bank=transfer.to_bank,
+        role=IdentifierRole.RECEIVING_ACCOUNT,
+        acting_user=acting_user,
+    )
+    edge = add_transfer(
+        case,
+        from_identifier=source,
+        to_identifier=target,
+        amount=transfer.amount,
+        at=transfer.at,
+        source=TransferSource.VICTIM_REPORT,
+        acting_user=acting_user,
+    )
+    return edge, target
 
 
 CASE_EDITABLE_FIELDS = ("fraud_type", "channel", "district", "reported_at", "occurred_at", "loss_amount", "summary")

@@ -22,12 +22,12 @@ from coordination.choices import AuditAction
 from coordination.exceptions import Conflict
 
 from .. import permissions, search
-from ..choices import CaseLinkState, IdentifierRole, TargetKind, TransferSource
+from ..choices import CaseLinkState, IdentifierRole
 from ..models import Case, CaseIdentifier, CaseLink, Identifier, Transfer, Victim
 from ..validators import check_case_times, normalise_identifier, validate_amount, validate_resident_id
-from .cases import CASE_EDITABLE_FIELDS, IdentifierData, TransferData, VictimData
+from .cases import CASE_EDITABLE_FIELDS, IdentifierData, TransferData, VictimData, record_victim_transfer
 from .common import ensure_open, require
-from .identifiers import add_identifier, add_transfer
+from .identifiers import add_identifier
 
 VICTIM_EDITABLE_FIELDS = ("name", "id_number", "phone", "address")
 
@@ -155,31 +155,7 @@ def add_case_transfer(case: Case, *, acting_user: User, data: TransferData) -> t
     errors = check_case_times(reported_at=case.reported_at, occurred_at=None, transfer_times=[("at", data.at)])
     if errors:
         raise ValidationError(errors)
-    source = add_identifier(
-        case,
-        kind=TargetKind.BANK_ACCOUNT,
-        value=data.from_account,
-        bank=data.from_bank,
-        role=IdentifierRole.VICTIM_ACCOUNT,
-        acting_user=acting_user,
-    )
-    target = add_identifier(
-        case,
-        kind=TargetKind.BANK_ACCOUNT,
-        value=data.to_account,
-        bank=data.to_bank,
-        role=IdentifierRole.RECEIVING_ACCOUNT,
-        acting_user=acting_user,
-    )
-    transfer = add_transfer(
-        case,
-        from_identifier=source,
-        to_identifier=target,
-        amount=data.amount,
-        at=data.at,
-        source=TransferSource.VICTIM_REPORT,
-        acting_user=acting_user,
-    )
+    transfer, target = record_victim_transfer(case, data, acting_user=acting_user)
     return transfer, earlier_cases(case, target)
 
 
