@@ -92,17 +92,22 @@ def _tsv(value) -> str:
 
 
 class Copier:
-    """Buffers rows as tab-separated text and COPYs them in chunks (far faster than INSERTs)."""
+    """Buffers rows as tab-separated text and COPYs them in chunks (far faster than INSERTs).
 
-    def __init__(self, conn, table: str, columns: list[str]):
-        self.conn, self.table, self.columns = conn, table, columns
+    ``blank`` names text columns the seed leaves empty: Django's blank CharFields are NOT NULL
+    with no database default, so COPY must write them (every row gets an empty string).
+    """
+
+    def __init__(self, conn, table: str, columns: list[str], blank: tuple[str, ...] = ()):
+        self.conn, self.table, self.columns = conn, table, [*columns, *blank]
+        self.tail = "\t" * len(blank)
         self.buffer = io.StringIO()
         self.count = 0
         self.pending = 0
 
     def add(self, *values) -> None:
         self.buffer.write("\t".join(_tsv(v) for v in values))
-        self.buffer.write("\n")
+        self.buffer.write(self.tail + "\n")
         self.pending += 1
         if self.pending >= CHUNK:
             self.flush()
@@ -171,8 +176,9 @@ def seed(dsn: str, cases: int, *, seed_value: int = 20261124, log=print) -> dict
                 "created_at", "updated_at", "created_by_id", "channel_id", "district_id", "fraud_type_id",
                 "search_text", "search_masked",
             ],
+            blank=("outcome", "closure_summary"),
         )  # fmt: skip
-        victim_cp = Copier(conn, "cases_victim", ["name", "id_number", "phone", "case_id"])
+        victim_cp = Copier(conn, "cases_victim", ["name", "id_number", "phone", "case_id"], blank=("address",))
         link_cp = Copier(conn, "cases_caseidentifier", ["role", "added_at", "case_id", "identifier_id"])
         transfer_cp = Copier(
             conn,
@@ -189,6 +195,7 @@ def seed(dsn: str, cases: int, *, seed_value: int = 20261124, log=print) -> dict
                 "accepted_at", "finished_at", "reason", "result_status", "result_digest", "amount_held", "lapses_at",
                 "agency_id", "approved_by_id", "case_id", "created_by_id", "target_id",
             ],
+            blank=("contact_name", "contact_phone", "contact_address"),
         )  # fmt: skip
 
         # Oldest first, so ids grow with time as in production.
