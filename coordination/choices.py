@@ -52,3 +52,9 @@ class AuditAction(models.TextChoices):
     DELIVERY_RESEND = "delivery.resend", _("Delivery re-sent")
     # Notifications.
     NOTIFICATION_DONE = "notification.done", _("Notification marked done")
+
+
+#: Audited but not events of a case's timeline (nor its "new changes" poll): reads of
+#: personal data, and a person marking their notifications about the case done. Declared
+#: beside the codes, so an app adding such an action says so here, not in the case page.
+OFF_TIMELINE = frozenset({AuditAction.CASE_VIEW, AuditAction.TASK_VIEW, AuditAction.NOTIFICATION_DONE})

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from agencies import roles
 from coordination import audit, hooks
-from coordination.choices import AuditAction
+from coordination.choices import OFF_TIMELINE, AuditAction
 from coordination.masking import mask
 from coordination.models import AuditRecord
 from coordination.pagination import Keyset, page_of
@@ -36,9 +36,6 @@ from ..validators import (
 from . import case_edit
 
 PAGE_SIZE = 50
-# Reads of personal data, and a person marking their notifications about the case
-# done, are audited but are not events of the case's timeline (nor "new changes").
-READ_ACTIONS = ("case.view", "task.view", "notification.done")
 # The case list's orders, each served by an index (case_reported_idx, case_loss_idx).
 SORTS = {
     "-reported_at": Keyset(("-reported_at", "-id")),
@@ -243,7 +240,7 @@ class CaseDetailView(ScopedView):
         timeline = list(
             self.scoped(AuditRecord)
             .filter(case_id=case.pk)
-            .exclude(action__in=READ_ACTIONS)
+            .exclude(action__in=OFF_TIMELINE)
             .order_by("-at", "-id")[:100]
         )
         # In the reader's language, masked for the reader, from the objects in hand.
@@ -390,7 +387,7 @@ class CaseChangesView(ScopedView):
         count = (
             self.scoped(AuditRecord)
             .filter(case_id=case.pk, id__gt=after)
-            .exclude(action__in=READ_ACTIONS)
+            .exclude(action__in=OFF_TIMELINE)
             .order_by()
             .count()
         )
