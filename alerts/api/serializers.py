@@ -1,5 +1,6 @@
 """Serializers of deliveries (a task's push history) and notifications."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import Delivery, DeliveryAttempt, Notification
@@ -76,7 +77,12 @@ class MarkReadSerializer(serializers.Serializer):
 
 
 class UnreadCountSerializer(serializers.Serializer):
-    unread = serializers.IntegerField()
+    unread = serializers.IntegerField(
+        help_text=_(
+            "The header badge: case groups with an undone notification plus undone notifications about no case. "
+            "Marking read leaves it; marking done lowers it."
+        )
+    )
 
 
 class MarkedSerializer(serializers.Serializer):

@@ -128,9 +128,12 @@ class NotificationViewSet(mixins.ListModelMixin, BaseViewSet):
     @extend_schema(responses={200: UnreadCountSerializer, **errors(401)})
     @action(detail=False, methods=["get"], url_path="unread-count")
     def unread_count(self, request):
-        """How many of the caller's notifications are unread (the badge)."""
-        count = Notification.objects.visible_to(request.user).filter(read_at__isnull=True).count()
-        return Response({"unread": count})
+        """The header badge's number (``NotificationQuerySet.badge``): undone case groups plus undone loose items.
+
+        The same function as the page's badge (docs/deliveries.md): a case with
+        five undone notifications counts 1; marking read changes nothing, done does.
+        """
+        return Response({"unread": Notification.objects.visible_to(request.user).badge()})
 
     @extend_schema(request=MarkReadSerializer, responses={200: MarkedSerializer, **errors(400, 401)})
     @action(detail=False, methods=["post"], url_path="mark-read")

@@ -42,7 +42,8 @@ def test_mark_read_by_ids_touches_only_own(users):
     assert response.json() == {"marked": 1}
     theirs.refresh_from_db()
     assert theirs.read_at is None
-    assert client.get("/api/v1/notifications/unread-count/").json() == {"unread": 0}
+    # The count is the badge's (undone, not unread): read, the notification is still to do.
+    assert client.get("/api/v1/notifications/unread-count/").json() == {"unread": 1}
     assert client.get("/api/v1/notifications/?unread=true").json()["results"] == []
     bad = client.post("/api/v1/notifications/mark-read/", {"ids": ["x"]}, format="json")
     assert bad.status_code == 400 and "ids" in bad.json()

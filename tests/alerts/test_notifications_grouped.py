@@ -113,6 +113,31 @@ def test_page_groups_by_case_and_pages_by_keyset(client, history, analyst, monke
     )
 
 
+def test_api_unread_count_is_the_page_badge(client, history, analyst, supervisor):
+    """The history's numbers through the API: 4 undone notifications in 2 case groups -> 2, as the page's badge."""
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(analyst)
+    client.force_login(analyst)
+    assert api.get("/api/v1/notifications/unread-count/").json() == {"unread": 2}
+    assert client.get(reverse("notification-badge")).content == b"2"
+    # Read is not done: marking everything read leaves both numbers at 2.
+    assert api.post("/api/v1/notifications/mark-read/", {}, format="json").json() == {"marked": 4}
+    assert api.get("/api/v1/notifications/unread-count/").json() == {"unread": 2}
+    assert client.get(reverse("notification-badge")).content == b"2"
+    # Done one of case A's three: A still has undone ones, the count stays 2; done the whole group: 1.
+    failing = _note(analyst, NotificationKind.DELIVERY_FAILED, history["failing"])
+    mark_notifications_done(analyst, ids=[failing.pk])
+    assert api.get("/api/v1/notifications/unread-count/").json() == {"unread": 2}
+    mark_notifications_done(analyst, group=history["case_a"].pk)
+    assert api.get("/api/v1/notifications/unread-count/").json() == {"unread": 1}
+    assert client.get(reverse("notification-badge")).content == b"1"
+    # The supervisor's: one case group (the rejection and the failed push of case A).
+    api.force_authenticate(supervisor)
+    assert api.get("/api/v1/notifications/unread-count/").json() == {"unread": 1}
+
+
 def test_texts_in_the_readers_language(client, history, analyst):
     failing = history["failing"]
     note = _note(analyst, NotificationKind.DELIVERY_FAILED, failing)
