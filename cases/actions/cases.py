@@ -210,6 +210,30 @@ def file_case(case: Case, *, acting_user: User, filing_number: str) -> Case:
     return case
 
 
+CLOSURE_SUMMARY_MAX = 20000
+
+
+def closure_errors(*, amount_returned: Decimal | None, summary: str, outcome: str) -> dict[str, list[str]]:
+    """What is wrong with a closure, by field: the page's form and the API ask the same.
+
+    The outcome (one of ``CaseOutcome``) and a summary in words are required; the
+    amount returned is optional (``None`` keeps what the banks reported) and not negative.
+    """
+    errors: dict[str, list[str]] = {}
+    if not outcome:
+        errors["outcome"] = [_("Choose how the case ended.")]
+    elif outcome not in CaseOutcome.values:
+        errors["outcome"] = [_("Unknown outcome.")]
+    summary = (summary or "").strip()
+    if not summary:
+        errors["summary"] = [_("Write the closing summary.")]
+    elif len(summary) > CLOSURE_SUMMARY_MAX:
+        errors["summary"] = [_("The summary is too long.")]
+    if amount_returned is not None and amount_returned < 0:
+        errors["amount_returned"] = [_("The amount must not be negative.")]
+    return errors
+
+
 @transaction.atomic
 def close_case(
     case: Case,
@@ -226,10 +250,9 @@ def close_case(
     returned) beside the state, so the review reads them as they were.
     """
     require(permissions.can_edit_case(acting_user), _("Only the centre closes cases."))
-    if amount_returned is not None and amount_returned < 0:
-        raise ValidationError({"amount_returned": _("The amount must not be negative.")})
-    if outcome and outcome not in CaseOutcome.values:
-        raise ValidationError({"outcome": _("Unknown outcome.")})
+    errors = closure_errors(amount_returned=amount_returned, summary=summary, outcome=outcome)
+    if errors:
+        raise ValidationError(errors)
     fields = [
         "status",
         "outcome",

@@ -24,7 +24,8 @@ from coordination.masking import mask, mask_contact, sees_full_pii
 from coordination.validators import parse_amount
 
 from .. import task_types
-from ..choices import CaseStatus, IdentifierKind, ResultStatus, TargetKind, TaskState
+from ..actions.cases import CLOSURE_SUMMARY_MAX
+from ..choices import CaseOutcome, CaseStatus, IdentifierKind, ResultStatus, TargetKind, TaskState
 from ..models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Task, Transfer, Victim
 from ..validators import (
     MAX_AMOUNT,
@@ -260,7 +261,19 @@ class FileCaseSerializer(serializers.Serializer):
 
 
 class CloseCaseSerializer(serializers.Serializer):
-    amount_returned = MoneyField(min_value=Decimal("0.00"), required=False, default=Decimal("0.00"))
+    """Closure and review, as the case page's close form: how it ended, a summary, the money returned."""
+
+    outcome = serializers.ChoiceField(choices=CaseOutcome.choices, help_text=_("How the case ended."))
+    summary = serializers.CharField(
+        max_length=CLOSURE_SUMMARY_MAX, help_text=_("The closing summary, in words: what was done and recovered.")
+    )
+    amount_returned = MoneyField(
+        min_value=Decimal("0.00"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Omitted or null: keep the amount the banks reported returning."),
+    )
 
 
 class ShareSerializer(serializers.Serializer):
@@ -409,6 +422,9 @@ class CaseSerializer(FastListMixin, SafeModelSerializer):
             "amount_stopped",
             "amount_frozen",
             "amount_returned",
+            "outcome",
+            "closure_summary",
+            "closed_at",
             "first_stop_delivered_at",
             "created_at",
         ]
@@ -430,6 +446,9 @@ class CaseSerializer(FastListMixin, SafeModelSerializer):
             "amount_stopped": _money(case.amount_stopped),
             "amount_frozen": _money(case.amount_frozen),
             "amount_returned": _money(case.amount_returned),
+            "outcome": case.outcome,
+            "closure_summary": case.closure_summary,
+            "closed_at": _iso(case.closed_at),
             "first_stop_delivered_at": _iso(case.first_stop_delivered_at),
             "created_at": _iso(case.created_at),
         }

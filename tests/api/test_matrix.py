@@ -174,7 +174,7 @@ BODIES = {
     "lookup": lambda w: {"kind": "bank_account", "value": RECEIVING_ACCOUNT},
     "case": lambda w: case_body(),
     "file": lambda w: {"filing_number": "成公(武)立字[2026]123号"},
-    "close": lambda w: {"amount_returned": "100.00"},
+    "close": lambda w: {"outcome": "partly_returned", "summary": "部分返还", "amount_returned": "100.00"},
     "share": lambda w: {"username": w.users["other"].username, "permission": "view"},
     "stop": lambda w: {"approve": False},
     "follow_ups": lambda w: {"proposal_ids": [w.proposal.pk], "approve": False},
