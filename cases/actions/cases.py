@@ -20,7 +20,7 @@ from coordination.audit import snapshot
 from coordination.choices import AuditAction
 from coordination.exceptions import Conflict
 
-from .. import permissions, search
+from .. import holdings, permissions, search
 from ..choices import CaseOutcome, CaseStatus, IdentifierRole, TargetKind, TransferSource
 from ..models import Case, Channel, District, FraudType, Victim
 from ..validators import normalise_identifier, validate_amount, validate_resident_id
@@ -264,6 +264,8 @@ def close_case(
         "amount_returned",
     ]
     save = [*fields, "updated_at"]
+    # The closing figures as the review reads them: held now, each amount counted once (cases.holdings).
+    holdings.refresh_totals(case.pk)
     with change_row(
         case, acting_user=acting_user, action=AuditAction.CASE_CLOSE, save=save, audit_fields=fields
     ) as case:

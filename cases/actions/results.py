@@ -8,7 +8,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +16,7 @@ from coordination import audit
 from coordination.choices import AuditAction
 from coordination.exceptions import Conflict
 
-from .. import permissions, task_types
+from .. import holdings, permissions, task_types
 from ..choices import (
     IdentifierRole,
     ResultStatus,
@@ -27,7 +26,7 @@ from ..choices import (
     TaskType,
     TransferSource,
 )
-from ..models import Case, FollowUpProposal, Task
+from ..models import FollowUpProposal, Task
 from ..result_rules import clean_task_result
 from .common import NoChange, notify, require
 from .identifiers import add_identifier, add_transfer
@@ -86,12 +85,13 @@ def submit_result(
         if holding is not None and status == ResultStatus.COMPLETED and "amount_held" in cleaned:
             task.amount_held = Decimal(cleaned["amount_held"])
             task.lapses_at = _parse(cleaned.get("lapses_at")) or task.executed_at + holding.lapses_after
-            total = holding.case_total
-            Case.objects.filter(pk=task.case_id).update(**{total: F(total) + task.amount_held})
             fields += ["amount_held", "lapses_at"]
         changed = True
     if not changed:
         return task, False
+    if spec.holding is not None:
+        # The case's stopped and frozen totals, counted once (a freeze takes over from its stop-payment).
+        holdings.refresh_totals(task.case_id)
     if spec.feeds_flow and cleaned.get("onward_transfers"):
         _take_onward_transfers(task, cleaned["onward_transfers"], acting_user)
     notify(TaskEvent.RESULT, task)

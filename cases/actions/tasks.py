@@ -25,7 +25,7 @@ from coordination.audit import snapshot
 from coordination.choices import AuditAction
 from coordination.exceptions import ActionNotAllowed, InvalidTransition
 
-from .. import permissions, signals, task_types
+from .. import holdings, permissions, signals, task_types
 from ..choices import CaseStatus, IdentifierRole, TargetKind, TaskEvent, TaskState
 from ..models import Case, Identifier, Task, TaskTypeConfig, Victim
 from ..task_types import TaskTypeSpec
@@ -411,6 +411,8 @@ def expire_task(task: Task, *, acting_user: User | None = None) -> Task:
     """A time-limited measure (stop-payment, freeze) has lapsed."""
     with change_task(task, acting_user=acting_user, action=AuditAction.TASK_EXPIRE, fields=["state"]) as task:
         task.transition_to(TaskState.EXPIRED)
+    # What it held no longer counts in the case's totals (cases.holdings).
+    holdings.refresh_totals(task.case_id)
     return task
 
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from coordination.exceptions import Conflict
 from coordination.views import ScopedView
 
-from .. import actions, permissions, task_types
+from .. import actions, holdings, permissions, task_types
 from ..choices import HOLDING_STATES, CaseLinkState
 from ..forms import (
     AddIdentifierForm,
@@ -207,6 +207,7 @@ class CaseEditView(ScopedView):
         context = {
             "case": case,
             "closed": case.is_closed,
+            "held": holdings.case_totals([case.pk])[case.pk],
             "linked": linked,
             "unlinked": unlinked,
             "unlink_forms": unlink_forms,

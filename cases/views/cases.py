@@ -19,9 +19,9 @@ from coordination.models import AuditRecord
 from coordination.pagination import Keyset, page_of
 from coordination.views import ScopedView
 
-from .. import actions, measures, permissions
+from .. import actions, holdings, measures, permissions
 from ..audit_labels import known_labels
-from ..choices import HOLDING_STATES, IdentifierKind, ProposalState, TaskState, TaskType
+from ..choices import IdentifierKind, ProposalState, TaskState, TaskType
 from ..filtersets import CaseListFilterSet
 from ..forms import CaseIntakeForm, FileCaseForm, TransferFormSet
 from ..models import Case, CaseIdentifier, FollowUpProposal, Identifier, Task, Transfer, Victim
@@ -267,6 +267,8 @@ class CaseDetailView(ScopedView):
                 "timeline": timeline,
                 "last_event": max((r.pk for r in timeline), default=0),
                 "graph": flow_graph(user, transfers, tasks),
+                # Stopped and frozen now, each yuan counted once (cases.holdings, docs/holdings.md).
+                "held": holdings.case_totals([case.pk])[case.pk],
                 "can_issue": permissions.can_create_task(user) and case.status != "closed",
                 "can_edit": permissions.can_edit_case(user),
                 "can_change": not case.is_closed
@@ -284,9 +286,11 @@ def flow_graph(user, transfers, tasks) -> dict:
     from coordination.templatetags.coordination_tags import yuan
 
     held = defaultdict(Decimal)
-    for task in tasks:
-        if task.target_id and task.amount_held and task.state in HOLDING_STATES:
-            held[task.target_id] += task.amount_held
+    by_id = {task.pk: task for task in tasks}
+    # Each yuan once: a freeze converted from a stop-payment takes over what it holds (cases.holdings).
+    for pk, amount in holdings.counted(tasks).items():
+        if by_id[pk].target_id and amount:
+            held[by_id[pk].target_id] += amount
     nodes, edges = {}, []
     for transfer in transfers:
         for identifier, _is_victim in (
