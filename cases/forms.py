@@ -25,6 +25,7 @@ from .search import validate_query
 from .validators import (
     account_warning,
     check_case_times,
+    normalise_account,
     validate_bank_account,
     validate_resident_id,
     validate_victim_phone,
@@ -444,6 +445,58 @@ class AddTransferForm(TransferForm):
                 if warning:
                     self.add_error(name, warning)
         return data
+
+
+class TransferCorrectionForm(TransferForm):
+    """A recorded transfer as it stands (accounts, banks, amount, time), to correct with a reason."""
+
+    confirm_accounts = forms.BooleanField(label=_("The account numbers are correct as typed"), required=False)
+    reason = _reason_field()
+
+    def __init__(self, *args, transfer, **kwargs):
+        self.transfer = transfer
+        source, target = transfer.from_identifier, transfer.to_identifier
+        kwargs.setdefault(
+            "initial",
+            {
+                "from_account": source.value,
+                "from_bank": source.bank_id,
+                "to_account": target.value,
+                "to_bank": target.bank_id,
+                "amount": transfer.amount,
+                "at": _local_input(transfer.at),
+            },
+        )
+        super().__init__(*args, **kwargs)
+        # A bank-reported edge may start at an account of no known bank: keep what is recorded.
+        self.fields["to_bank"].required = False
+
+    def clean(self):
+        data = super().clean()
+        source, target = self.transfer.from_identifier, self.transfer.to_identifier
+        for name, value in (("from_account", source.value), ("to_account", target.value)):
+            typed = data.get(name)
+            # As when adding a transfer, a likely typo in a number typed now (not in one recorded before).
+            if typed and normalise_account(typed) != value and not data.get("confirm_accounts"):
+                warning = account_warning(typed)
+                if warning:
+                    self.add_error(name, warning)
+        source_typed, target_typed = data.get("from_account"), data.get("to_account")
+        if source_typed and target_typed and normalise_account(source_typed) == normalise_account(target_typed):
+            self.add_error("to_account", _("A transfer goes from one account to another."))
+        return data
+
+    def changes(self) -> dict:
+        """The submitted values; a time left as shown (to the minute) keeps its recorded seconds."""
+        data = self.cleaned_data
+        changes = {name: data.get(name) for name in ("from_account", "to_account", "amount", "at")}
+        for side in ("from", "to"):
+            if data.get(f"{side}_bank") is not None:
+                changes[f"{side}_bank"] = data[f"{side}_bank"]
+        recorded = self.transfer.at
+        if changes["at"] and changes["at"] == recorded.replace(second=0, microsecond=0):
+            changes["at"] = recorded
+        return changes
 
 
 class AddIdentifierForm(forms.Form):

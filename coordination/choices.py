@@ -32,6 +32,7 @@ class AuditAction(models.TextChoices):
     CASE_FOLLOW_UPS_PROPOSED = "case.follow_ups_proposed", _("Follow-ups proposed")
     IDENTIFIER_LINK = "identifier.link", _("Identifier linked")
     TRANSFER_CREATE = "transfer.create", _("Transfer recorded")
+    TRANSFER_UPDATE = "transfer.update", _("Transfer corrected")
     # Tasks.
     TASK_CREATE = "task.create", _("Task created")
     TASK_APPROVE = "task.approve", _("Task approved")

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,12 +23,18 @@ from coordination.choices import AuditAction
 from coordination.exceptions import Conflict
 
 from .. import permissions, search
-from ..choices import CaseLinkState, IdentifierRole
-from ..models import Case, CaseIdentifier, CaseLink, Identifier, Transfer, Victim
-from ..validators import check_case_times, normalise_identifier, validate_amount, validate_resident_id
+from ..choices import CaseLinkState, IdentifierRole, TargetKind
+from ..models import Case, CaseIdentifier, CaseLink, FollowUpProposal, Identifier, Task, Transfer, Victim
+from ..validators import (
+    check_case_times,
+    normalise_identifier,
+    validate_amount,
+    validate_identifier,
+    validate_resident_id,
+)
 from .cases import CASE_EDITABLE_FIELDS, IdentifierData, TransferData, VictimData, record_victim_transfer
 from .common import ensure_open, require
-from .identifiers import add_identifier
+from .identifiers import SUSPECT_ROLES, add_identifier
 
 VICTIM_EDITABLE_FIELDS = ("name", "id_number", "phone", "address")
 
@@ -111,6 +118,141 @@ def correct_victim(victim: Victim, *, acting_user: User, reason: str, changes: d
     )
     if {"name", "phone"} & set(changed):
         search.reindex_case(victim.case_id)
+    return changed
+
+
+TRANSFER_EDITABLE_FIELDS = ("from_account", "from_bank", "to_account", "to_bank", "amount", "at")
+# The side of a money-flow edge, the field naming its account, and the role an account added there takes.
+_SIDES = (
+    ("from", IdentifierRole.VICTIM_ACCOUNT),
+    ("to", IdentifierRole.RECEIVING_ACCOUNT),
+)
+
+
+def _transfer_errors(case: Case, changes: dict[str, Any]) -> dict[str, list[str]]:
+    """The intake's checks on the corrected values: a positive amount, a time not after the report, accounts."""
+    errors: dict[str, list[str]] = {}
+    if "amount" in changes:
+        try:
+            validate_amount(changes["amount"])
+        except ValidationError as exc:
+            errors["amount"] = exc.messages
+    if "at" in changes:
+        if changes["at"] is None:
+            errors["at"] = [_("Give the time of the transfer.")]
+        else:
+            errors.update(check_case_times(reported_at=case.reported_at, transfer_times=[("at", changes["at"])]))
+    for side, _role in _SIDES:
+        name = f"{side}_account"
+        if name in changes:
+            try:
+                validate_identifier(TargetKind.BANK_ACCOUNT, changes[name] or "")
+            except ValidationError as exc:
+                errors[name] = exc.messages
+    return errors
+
+
+def _release(case: Case, identifier: Identifier) -> bool:
+    """Take an account a correction replaced off the case, unless the case still uses it; True if taken off.
+
+    Still used: another transfer of the case, a task or a proposal on it, or the
+    analyst named it a suspect's. Otherwise the wrong number would go on linking
+    this case to others (串并案) and be searched as the case's.
+    """
+    link = CaseIdentifier.objects.filter(case=case, identifier=identifier).first()
+    if link is None or link.role == IdentifierRole.SUSPECT:
+        return False
+    used = (
+        Transfer.objects.filter(case=case).filter(Q(from_identifier=identifier) | Q(to_identifier=identifier)).exists()
+        or Task.objects.filter(case=case, target=identifier).exists()
+        or FollowUpProposal.objects.filter(case=case, identifier=identifier).exists()
+    )
+    if used:
+        return False
+    link.delete()
+    if link.role in SUSPECT_ROLES:
+        Identifier.objects.filter(pk=identifier.pk, case_count__gt=0).update(case_count=F("case_count") - 1)
+    return True
+
+
+@transaction.atomic
+def correct_transfer(transfer: Transfer, *, acting_user: User, reason: str, changes: dict[str, Any]) -> list[str]:
+    """Correct a recorded transfer: its amount, time, accounts and their banks; returns the fields that changed.
+
+    The transfer is the money-flow edge, so the graph follows at once. A
+    corrected account is the account the edge now joins (found or created, as at
+    intake, linking the cases that name it); the replaced one leaves the case
+    unless something else of the case uses it (``_release``). A bank given for
+    an unchanged account corrects that account's bank. The audit row keeps each
+    changed field before and after (accounts by number, banks by code) and the
+    reason; the search texts are rebuilt when an account changed. A correction
+    that changes nothing writes nothing.
+    """
+    require(permissions.can_edit_case(acting_user), _("Only the centre corrects cases."))
+    reason = _reason(reason)
+    unknown = set(changes) - set(TRANSFER_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {sorted(unknown)}")
+    case = Case.objects.select_for_update(no_key=True).get(pk=transfer.case_id)
+    ensure_open(case)
+    errors = _transfer_errors(case, changes)
+    if errors:
+        raise ValidationError(errors)
+    locked = (
+        Transfer.objects.select_for_update(of=("self",))
+        .select_related("from_identifier__bank", "to_identifier__bank")
+        .get(pk=transfer.pk)
+    )
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    changed: list[str] = []
+    if "amount" in changes and changes["amount"] != locked.amount:
+        before["amount"], after["amount"] = str(locked.amount), str(changes["amount"])
+        locked.amount = changes["amount"]
+        changed.append("amount")
+    if "at" in changes and changes["at"] != locked.at:
+        before["at"], after["at"] = locked.at.isoformat(), changes["at"].isoformat()
+        locked.at = changes["at"]
+        changed.append("at")
+    replaced: list[Identifier] = []
+    for side, default_role in _SIDES:
+        current: Identifier = getattr(locked, f"{side}_identifier")
+        bank = changes.get(f"{side}_bank")
+        value = changes.get(f"{side}_account")
+        if value is not None and normalise_identifier(TargetKind.BANK_ACCOUNT, value) != current.value:
+            role = (
+                CaseIdentifier.objects.filter(case=case, identifier=current).values_list("role", flat=True).first()
+                or default_role
+            )
+            new = add_identifier(
+                case, kind=TargetKind.BANK_ACCOUNT, value=value, bank=bank, role=role, acting_user=acting_user
+            )
+            before[f"{side}_account"], after[f"{side}_account"] = current.value, new.value
+            setattr(locked, f"{side}_identifier", new)
+            changed.append(f"{side}_account")
+            replaced.append(current)
+            current = new
+        if bank is not None and bank.pk != current.bank_id:
+            before[f"{side}_bank"] = current.bank.code if current.bank_id else None
+            after[f"{side}_bank"] = bank.code
+            Identifier.objects.filter(pk=current.pk).update(bank=bank)
+            changed.append(f"{side}_bank")
+    if not changed:
+        return []
+    locked.save(update_fields=["amount", "at", "from_identifier", "to_identifier"])
+    released = [identifier.pk for identifier in replaced if _release(case, identifier)]
+    if released:
+        after["released_identifier_ids"] = released
+    audit.record(
+        user=acting_user,
+        action=AuditAction.TRANSFER_UPDATE,
+        obj=locked,
+        case_id=case.pk,
+        before=before,
+        after={**after, "reason": reason},
+    )
+    if replaced:
+        search.reindex_case(case.pk)
     return changed
 
 

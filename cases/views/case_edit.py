@@ -35,11 +35,12 @@ from ..forms import (
     CaseCorrectionForm,
     CloseCaseForm,
     LinkCaseForm,
+    TransferCorrectionForm,
     UnlinkCaseForm,
     VictimCorrectionForm,
     VictimFieldsForm,
 )
-from ..models import Case, CaseIdentifier, CaseLink, Identifier, Task, Victim
+from ..models import Case, CaseIdentifier, CaseLink, Identifier, Task, Transfer, Victim
 
 LINKED_LIMIT = 20
 
@@ -152,6 +153,7 @@ def _held(scoped, identifier_ids: set[int]) -> dict[int, list[Held]]:
 NEEDS = {
     "correct": permissions.can_edit_case,
     "victim": permissions.can_edit_case,
+    "transfer": permissions.can_edit_case,
     "close": permissions.can_edit_case,
     "add-victim": permissions.can_extend_case,
     "add-transfer": permissions.can_extend_case,
@@ -187,7 +189,18 @@ class CaseEditView(ScopedView):
         forms["victims"] = [
             bound.get(f"victim-{v.pk}") or VictimCorrectionForm(victim=v, prefix=f"victim-{v.pk}") for v in victims
         ]
-        forms.update({k: v for k, v in bound.items() if not k.startswith("victim-")})
+        transfers = (
+            self.scoped(Transfer)
+            .filter(case=case)
+            .select_related("from_identifier__bank", "to_identifier__bank")
+            .order_by("at", "id")
+        )
+        forms["transfers"] = [
+            bound.get(f"transfer-{t.pk}")
+            or TransferCorrectionForm(transfer=t, prefix=f"transfer-{t.pk}", user=user)
+            for t in transfers
+        ]
+        forms.update({k: v for k, v in bound.items() if not k.startswith(("victim-", "transfer-"))})
         return forms
 
     def show(self, case: Case, bound: dict | None = None, status: int = 200):
@@ -246,7 +259,7 @@ class CaseEditView(ScopedView):
 
     @staticmethod
     def bound_key(do: str, form) -> str:
-        return form.prefix if do == "victim" else do
+        return form.prefix if do in ("victim", "transfer") else do
 
     # Each ``form_<do>`` returns the bound form and what to run once it is valid (a success message).
 
@@ -272,6 +285,28 @@ class CaseEditView(ScopedView):
                 victim, acting_user=self.request.user, reason=form.cleaned_data["reason"], changes=form.changes()
             )
             return _("Victim corrected.") if changed else _("Nothing was changed.")
+
+        return form, run
+
+    def form_transfer(self, case):
+        transfer = self.get_scoped(
+            self.scoped(Transfer).select_related("from_identifier__bank", "to_identifier__bank"),
+            case=case,
+            pk=_int(self.request.POST.get("transfer")),
+        )
+        form = TransferCorrectionForm(
+            self.request.POST, transfer=transfer, prefix=f"transfer-{transfer.pk}", user=self.request.user
+        )
+
+        def run(form):
+            changed = actions.correct_transfer(
+                transfer, acting_user=self.request.user, reason=form.cleaned_data["reason"], changes=form.changes()
+            )
+            if not changed:
+                return _("Nothing was changed.")
+            return _("Transfer corrected: %(fields)s.") % {
+                "fields": ", ".join(str(form.fields[n].label) for n in changed)
+            }
 
         return form, run
 
