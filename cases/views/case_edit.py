@@ -196,8 +196,7 @@ class CaseEditView(ScopedView):
             .order_by("at", "id")
         )
         forms["transfers"] = [
-            bound.get(f"transfer-{t.pk}")
-            or TransferCorrectionForm(transfer=t, prefix=f"transfer-{t.pk}", user=user)
+            bound.get(f"transfer-{t.pk}") or TransferCorrectionForm(transfer=t, prefix=f"transfer-{t.pk}", user=user)
             for t in transfers
         ]
         forms.update({k: v for k, v in bound.items() if not k.startswith(("victim-", "transfer-"))})

@@ -49,7 +49,9 @@ def converted(analyst, supervisor, ccb_liaison):
     case = make_case(analyst, amount="80000.00")
     assert case.loss_amount == Decimal("80000.00")
     [stop] = actions.issue_stop_payments(case, acting_user=analyst)
-    stop, _ = actions.submit_result(stop, acting_user=ccb_liaison, status="completed", result={"amount_held": "70900.00"})
+    stop, _ = actions.submit_result(
+        stop, acting_user=ccb_liaison, status="completed", result={"amount_held": "70900.00"}
+    )
     assert _stored(case) == (Decimal("70900.00"), Decimal("0.00"))
     case = actions.file_case(case, acting_user=analyst, filing_number=FILING)
     [freeze] = actions.convert_stop_payments(case, acting_user=analyst, legal_document_number=DOCUMENT).freezes
@@ -64,7 +66,7 @@ def converted(analyst, supervisor, ccb_liaison):
 
 
 def test_converted_money_is_counted_once(client, analyst, converted):
-    case, stop, freeze = converted
+    case, _stop, _freeze = converted
     client.force_login(analyst)
     expected = (Decimal("60900.00"), Decimal("10000.00"))
     assert _page_held(client, case) == expected

@@ -158,7 +158,7 @@ def test_a_time_after_the_report_is_refused_by_the_action(client, analyst, case)
 
 def test_an_account_still_used_stays_on_the_case(client, analyst, case):
     """A stop-payment was sent to the old account: it stays linked (the task names it)."""
-    [stop] = actions.issue_stop_payments(case, acting_user=analyst)
+    [_stop] = actions.issue_stop_payments(case, acting_user=analyst)
     client.force_login(analyst)
     transfer = only_transfer(case)
     response = client.post(
