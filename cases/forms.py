@@ -453,7 +453,7 @@ class TransferCorrectionForm(TransferForm):
     confirm_accounts = forms.BooleanField(label=_("The account numbers are correct as typed"), required=False)
     reason = _reason_field()
 
-    def __init__(self, *args, transfer, **kwargs):
+    def __init__(self, *args, transfer, bank_choices=None, **kwargs):
         self.transfer = transfer
         source, target = transfer.from_identifier, transfer.to_identifier
         kwargs.setdefault(
@@ -470,6 +470,14 @@ class TransferCorrectionForm(TransferForm):
         super().__init__(*args, **kwargs)
         # A bank-reported edge may start at an account of no known bank: keep what is recorded.
         self.fields["to_bank"].required = False
+        if bank_choices is not None:
+            # The page's one read of the banks, shared by every transfer's form (not one per form).
+            for name in ("from_bank", "to_bank"):
+                self.fields[name].choices = bank_choices
+
+    def bank_choices(self) -> list:
+        # Iterated, not ``list()``: that would ask the iterator's length first (a COUNT query).
+        return [choice for choice in self.fields["from_bank"].choices]
 
     def clean(self):
         data = super().clean()

@@ -195,10 +195,13 @@ class CaseEditView(ScopedView):
             .select_related("from_identifier__bank", "to_identifier__bank")
             .order_by("at", "id")
         )
-        forms["transfers"] = [
-            bound.get(f"transfer-{t.pk}") or TransferCorrectionForm(transfer=t, prefix=f"transfer-{t.pk}", user=user)
-            for t in transfers
-        ]
+        forms["transfers"], choices = [], None
+        for t in transfers:
+            form = bound.get(f"transfer-{t.pk}") or TransferCorrectionForm(
+                transfer=t, prefix=f"transfer-{t.pk}", user=user, bank_choices=choices
+            )
+            choices = choices if choices is not None else form.bank_choices()
+            forms["transfers"].append(form)
         forms.update({k: v for k, v in bound.items() if not k.startswith(("victim-", "transfer-"))})
         return forms
 

@@ -25,10 +25,11 @@ PINNED = {
     "case list search (auditor)": 11,
     # A whole account: its identifiers first, then the list.
     "case list search (account)": 12,
-    "case page": 17,
+    "case page": 18,  # + the stopped and frozen totals (cases.holdings)
     # Linked by a shared account and by hand, with holds on the account: the panel's three reads.
-    "case page (linked)": 18,
-    "case edit": 18,
+    "case page (linked)": 19,
+    # + the totals, the transfers to correct and the banks (read once for all their forms).
+    "case edit": 23,
     # The queues add the types' deadlines (age flags), their other-app column (alerts'
     # failed pushes) or the victim's payments (inbox), and the agency filter's choices.
     "inbox": 11,
@@ -88,7 +89,8 @@ def build(page: str, n: int, analyst):
         actions.issue_stop_payments(case, acting_user=analyst)
         return analyst, reverse("case-detail", args=[case.pk]), {}
     if page in ("case page (linked)", "case edit"):
-        case = make_case(analyst)
+        # The edit page: one correction form per transfer, ``n`` of them.
+        case = make_case(analyst, extra_transfers=n if page == "case edit" else 0)
         actions.issue_stop_payments(case, acting_user=analyst)
         for i in range(n):
             # The same receiving account: every one is linked through it.
