@@ -13,8 +13,10 @@ the registry adds it here without a line of code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import phonenumbers
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from phonenumbers import carrier
 
@@ -105,6 +107,46 @@ def proposed_agency(spec: TaskTypeSpec, candidates: list[Agency], case, identifi
         if agency.pk == police:
             return agency
     return candidates[0] if len(candidates) == 1 else None
+
+
+@dataclass(frozen=True)
+class KnownAmount:
+    """The amount a holding measure on an account is proposed with, and where it comes from (for the form)."""
+
+    amount: Decimal
+    source: str
+
+
+def known_amount(case, identifier, spec: TaskTypeSpec) -> KnownAmount | None:
+    """What a stop-payment or freeze of ``identifier`` should ask the bank to hold, as far as the case knows.
+
+    A freeze (any holding type but the stop-payment) asks for what a live
+    stop-payment of the case on the account holds (the latest one, as the
+    conversion does). Otherwise, and for a stop-payment: what the case's
+    transfers put into the account (victims' payments and onward transfers the
+    banks reported). ``None`` when neither is known, or the measure holds no money.
+    """
+    from django.db.models import Sum
+
+    from . import holdings
+    from .models import Task, Transfer
+
+    if identifier is None or identifier.kind != TargetKind.BANK_ACCOUNT or spec.holding is None:
+        return None
+    if spec.code != TaskType.EMERGENCY_STOP_PAYMENT:
+        stops = Task.objects.filter(
+            case=case, target=identifier, type=TaskType.EMERGENCY_STOP_PAYMENT, state=TaskState.COMPLETED
+        ).order_by("-id")
+        now = timezone.now()
+        for stop in stops[:5]:
+            if holdings.is_live(stop, now) and stop.amount_held:
+                return KnownAmount(
+                    stop.amount_held, _("What stop-payment #%(id)s holds on this account.") % {"id": stop.pk}
+                )
+    inflow = Transfer.objects.filter(case=case, to_identifier=identifier).aggregate(total=Sum("amount"))["total"]
+    if inflow:
+        return KnownAmount(inflow, _("What this case's transfers put into this account."))
+    return None
 
 
 def renewable(spec: TaskTypeSpec) -> bool:

@@ -92,9 +92,14 @@ class MeasureCreateView(CaseScopedActionView):
         case, spec, identifier, agencies = self.setup_measure(pk, type)
         candidates = list(agencies)
         proposed = measures.proposed_agency(spec, candidates, case, identifier)
-        form = MeasureForm(
-            spec=spec, agencies=agencies, identifier=identifier, initial={"agency": proposed.pk if proposed else None}
-        )
+        initial = {"agency": proposed.pk if proposed else None}
+        # A stop-payment or freeze asks for what the account is known to hold; the analyst may change it.
+        known = measures.known_amount(case, identifier, spec)
+        if known is not None:
+            initial["amount"] = known.amount
+        form = MeasureForm(spec=spec, agencies=agencies, identifier=identifier, initial=initial)
+        if known is not None and "amount" in form.fields:
+            form.fields["amount"].help_text = _("Prefilled: %(source)s You may change it.") % {"source": known.source}
         return self.show(case, spec, identifier, form)
 
     def post(self, request, pk, type):

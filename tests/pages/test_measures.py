@@ -9,10 +9,13 @@ corrected. Every refusal is a form error (400), never a 500.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.test import APIClient
 
@@ -477,3 +480,73 @@ def test_only_rejected_or_failed_tasks_are_reissued(client, analyst, stop_task):
     )
     assert response.status_code == 400
     assert not Task.objects.filter(follows=stop_task).exists()
+
+
+# --- the amount proposed for a holding ------------------------------------------------
+
+
+def _amount_input(response) -> str:
+    match = re.search(r'<input[^>]*name="amount"[^>]*>', response.content.decode())
+    assert match, "no amount input"
+    value = re.search(r'value="([^"]*)"', match.group(0))
+    return value.group(1) if value else ""
+
+
+def test_a_stop_payment_asks_for_what_the_victims_paid_in(client, analyst, rich_case):
+    """The victim paid 52,000.00 into the CCB account (and a second transfer of 1,000.00 there): 53,000.00."""
+    account = identifier_of(rich_case, TargetKind.BANK_ACCOUNT)
+    actions.add_case_transfer(
+        rich_case,
+        acting_user=analyst,
+        data=actions.TransferData(
+            from_account="6222020200199999999",
+            from_bank=agency("ICBC"),
+            to_account=RECEIVING_ACCOUNT,
+            to_bank=agency("CCB"),
+            amount=Decimal("1000.00"),
+            at=rich_case.reported_at - timedelta(minutes=10),
+        ),
+    )
+    client.force_login(analyst)
+    response = client.get(measure_url(rich_case, TaskType.EMERGENCY_STOP_PAYMENT, account))
+    assert response.status_code == 200
+    assert _amount_input(response) == "53000.00"
+    assert response.context["form"].initial["amount"] == Decimal("53000.00")
+
+
+def test_a_freeze_asks_for_what_the_stop_payment_holds_and_may_be_changed(
+    client, analyst, supervisor, ccb_liaison, filed_case
+):
+    account = identifier_of(filed_case, TargetKind.BANK_ACCOUNT)
+    [stop] = actions.issue_stop_payments(filed_case, acting_user=analyst)
+    actions.submit_result(stop, acting_user=ccb_liaison, status="completed", result={"amount_held": "31000.00"})
+    client.force_login(analyst)
+    response = client.get(measure_url(filed_case, TaskType.FREEZE, account))
+    assert _amount_input(response) == "31000.00"
+    assert f"#{stop.pk}" in response.context["form"].fields["amount"].help_text
+    # Editable: the analyst asks for less.
+    response = post_measure(
+        client,
+        filed_case,
+        TaskType.FREEZE,
+        account,
+        agency=agency("CCB").pk,
+        legal_document_number=DOCUMENT,
+        amount="20000.00",
+    )
+    assert response.status_code == 302
+    assert Task.objects.get(case=filed_case, type=TaskType.FREEZE).amount == Decimal("20000.00")
+    # Once the stop-payment has lapsed, the freeze asks for what was paid in again.
+    Task.objects.filter(pk=stop.pk).update(lapses_at=timezone.now() - timedelta(minutes=1))
+    assert _amount_input(client.get(measure_url(filed_case, TaskType.FREEZE, account))) == "52000.00"
+
+
+def test_no_amount_proposed_where_none_is_known(client, analyst, rich_case):
+    other = suspect(rich_case, analyst, TargetKind.BANK_ACCOUNT, "6217000010055556666")
+    client.force_login(analyst)
+    response = client.get(measure_url(rich_case, TaskType.EMERGENCY_STOP_PAYMENT, other))
+    assert _amount_input(response) == ""
+    # An account query holds no money: nothing proposed either.
+    account = identifier_of(rich_case, TargetKind.BANK_ACCOUNT)
+    query = client.get(measure_url(rich_case, TaskType.ACCOUNT_QUERY, account))
+    assert "amount" not in query.context["form"].initial
