@@ -404,6 +404,12 @@ class CaseSerializer(FastListMixin, SafeModelSerializer):
     district = serializers.SlugRelatedField(slug_field="code", read_only=True)
     channel = serializers.SlugRelatedField(slug_field="code", read_only=True)
     status = serializers.ChoiceField(choices=CaseStatus.choices, read_only=True)
+    outcome = serializers.ChoiceField(
+        choices=CaseOutcome.choices,
+        read_only=True,
+        allow_null=True,
+        help_text=_("How a closed case ended; null while open."),
+    )
 
     class Meta:
         model = Case
@@ -446,7 +452,7 @@ class CaseSerializer(FastListMixin, SafeModelSerializer):
             "amount_stopped": _money(case.amount_stopped),
             "amount_frozen": _money(case.amount_frozen),
             "amount_returned": _money(case.amount_returned),
-            "outcome": case.outcome,
+            "outcome": case.outcome or None,
             "closure_summary": case.closure_summary,
             "closed_at": _iso(case.closed_at),
             "first_stop_delivered_at": _iso(case.first_stop_delivered_at),
