@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -28,7 +28,7 @@ from coordination.exceptions import Conflict
 from coordination.views import ScopedView
 
 from .. import actions, holdings, permissions, task_types
-from ..choices import HOLDING_STATES, CaseLinkState
+from ..choices import CaseLinkState
 from ..forms import (
     AddIdentifierForm,
     AddTransferForm,
@@ -121,31 +121,34 @@ def linked_cases(scoped, case: Case, links: list[CaseIdentifier]) -> tuple[list[
 
 
 def _held(scoped, identifier_ids: set[int]) -> dict[int, list[Held]]:
-    """Per identifier, per holding type: tasks issued, how many hold money now, the amount they hold."""
+    """Per identifier, per holding type: tasks issued, how many hold money now, the amount they hold.
+
+    "Hold now" and the amount are ``cases.holdings``' definition: live holds
+    only, and a freeze converted from a stop-payment takes over what it holds,
+    so the stop-payment's row shows only what it still holds itself. One query.
+    """
     if not identifier_ids:
         return {}
     codes = task_types.registry.where(lambda spec: spec.holding is not None)
-    rows = (
+    rows = list(
         scoped(Task)
         .filter(target_id__in=identifier_ids, type__in=codes)
-        .values("target_id", "type")
-        .annotate(
-            tasks=Count("id"),
-            holding=Count("id", filter=Q(state__in=HOLDING_STATES)),
-            amount=Sum("amount_held", filter=Q(state__in=HOLDING_STATES)),
-        )
-        .order_by("target_id", "type")
+        .only("id", "target_id", "type", "state", "amount_held", "lapses_at", "follows_id")
+        .order_by("target_id", "type", "id")
     )
+    counted = holdings.counted(rows)
+    groups: dict[tuple[int, str], Held] = {}
+    for task in rows:
+        entry = groups.get((task.target_id, task.type))
+        if entry is None:
+            entry = groups[(task.target_id, task.type)] = Held(label=str(task_types.get(task.type).label))
+        entry.tasks += 1
+        if task.pk in counted:
+            entry.holding += 1
+            entry.amount += counted[task.pk]
     out: dict[int, list[Held]] = defaultdict(list)
-    for row in rows:
-        out[row["target_id"]].append(
-            Held(
-                label=str(task_types.get(row["type"]).label),
-                tasks=row["tasks"],
-                holding=row["holding"],
-                amount=row["amount"] or Decimal("0.00"),
-            )
-        )
+    for (target_id, _type), entry in groups.items():
+        out[target_id].append(entry)
     return out
 
 

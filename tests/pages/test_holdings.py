@@ -106,3 +106,14 @@ def test_closing_records_the_figures_counted_once(analyst, converted):
     actions.close_case(case, acting_user=analyst, outcome="partly_returned", summary="部分冻结")
     row = AuditRecord.objects.get(case_id=case.pk, action="case.close")
     assert row.after["amount_stopped"] == "60900.00" and row.after["amount_frozen"] == "10000.00"
+
+
+def test_the_linked_cases_panel_counts_the_account_once(client, analyst, converted):
+    """Another case paid into the same account: its panel shows the stop-payment 60,900.00, the freeze 10,000.00."""
+    case, _stop, _freeze = converted
+    other = make_case(analyst, from_account="6222020200177777777")  # the same receiving account
+    client.force_login(analyst)
+    body = client.get(reverse("case-detail", args=[other.pk])).content.decode()
+    panel = body.split('id="linked-cases"', 1)[1].split("</ul>\n", 1)[0]
+    assert case.reference in panel
+    assert "¥60,900.00" in panel and "¥10,000.00" in panel and "¥70,900.00" not in panel
