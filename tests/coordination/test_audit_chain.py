@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -120,7 +121,7 @@ def test_every_record_is_sealed_at_commit_in_order(analyst, heads_file):
     assert all(r.chain_hash and len(r.chain_hash) == 64 and r.sealed_at for r in made)
     assert AuditChainHead.objects.get().seq == len(made)
     assert AuditChainHead.objects.get().hash == made[-1].chain_hash
-    out = __import__("io").StringIO()
+    out = io.StringIO()
     call_command("verify_audit", stdout=out)
     assert f"{len(made)} records" in out.getvalue()
 
@@ -313,7 +314,7 @@ def test_heads_are_exported_signed_by_the_scheduled_job(analyst, heads_file):
     records(2)
     export_audit_head.delay()
     assert len(heads_file.read_text().splitlines()) == 2
-    out = __import__("io").StringIO()
+    out = io.StringIO()
     call_command("verify_audit", stdout=out)  # AUDIT_HEAD_FILE by default
     assert "2 exported heads match" in out.getvalue()
 
