@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
@@ -19,3 +20,8 @@ class CoordinationConfig(AppConfig):
         from .db import install_safe_loaders
 
         connection_created.connect(install_safe_loaders, dispatch_uid="coordination.safe_timestamp_loaders")
+
+        from .dbroles import grant_app
+
+        # After every migrate (as the owner): the platform's role gets its rights on every table.
+        post_migrate.connect(grant_app, sender=self, dispatch_uid="coordination.grant_app")

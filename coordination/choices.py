@@ -27,6 +27,7 @@ class AuditAction(models.TextChoices):
     CASE_VIEW = "case.view", _("Case read")
     CASE_LINK = "case.link", _("Cases linked")
     CASE_UNLINK = "case.unlink", _("Cases unlinked")
+    CASE_PSEUDONYMISE = "case.pseudonymise", _("Personal data pseudonymised (retention)")
     VICTIM_CREATE = "victim.create", _("Victim added")
     VICTIM_UPDATE = "victim.update", _("Victim corrected")
     CASE_FOLLOW_UPS_PROPOSED = "case.follow_ups_proposed", _("Follow-ups proposed")

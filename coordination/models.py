@@ -46,6 +46,11 @@ class AuditRecord(models.Model):
     case_id = models.BigIntegerField(_("case id"), null=True, blank=True)
     before = models.JSONField(_("before"), null=True, blank=True, encoder=DjangoJSONEncoder)
     after = models.JSONField(_("after"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    # The hash chain (coordination.chain), filled in by the database at commit: never by us.
+    chain_seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True, editable=False)
+    # NULL, not "": a record not sealed yet has no hash, and the trigger tests for NULL.
+    chain_hash = models.CharField(_("chain hash"), max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
+    sealed_at = models.DateTimeField(_("sealed at"), null=True, blank=True, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
@@ -70,3 +75,24 @@ class AuditRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("Audit records are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The last sealed record's position and hash (one row, ``id`` 1), locked by each commit that seals.
+
+    Written only by the database's ``audit_seal`` trigger; the platform's role may read it.
+    Exported on a schedule (``coordination.tasks.export_audit_head``) so that a truncated or
+    rebuilt trail shows against the copies kept outside the database.
+    """
+
+    id = models.SmallIntegerField(primary_key=True)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_chain_head_single_row")]
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.hash}"

@@ -123,6 +123,19 @@ if DB_POOL:
 else:
     _db["CONN_MAX_AGE"] = _typed("CONN_MAX_AGE", env.int, 0)
 DATABASES = {"default": _db}
+# Two roles (docs/operations.md, docs/adr/0008): the platform connects as DATABASE_URL's,
+# which owns nothing; migrations (and flush) connect as DATABASE_OWNER_URL's, the owner of
+# the tables. Unset: one role does both, as before.
+_owner_url = env.str("DATABASE_OWNER_URL", default="")
+DATABASE_OWNER: dict = {}
+if _owner_url:
+    try:
+        _owner = environ.Env.db_url_config(_owner_url)
+    except Exception as exc:  # pragma: no cover
+        raise ImproperlyConfigured(f"DATABASE_OWNER_URL is malformed: {exc}") from exc
+    DATABASE_OWNER = {key: _owner.get(key, "") for key in ("USER", "PASSWORD", "HOST", "PORT")}
+# The role granted the platform's rights after each migrate (coordination.dbroles.grant_app).
+DATABASE_APP_ROLE = _db.get("USER", "") if DATABASE_OWNER else ""
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -269,6 +282,19 @@ if DELIVERY_QUEUE:
     CELERY_TASK_ROUTES = {"alerts.push_delivery": {"queue": DELIVERY_QUEUE}}
 WATCH_SECONDS = _typed("WATCH_SECONDS", env.float, 60.0)
 DIGEST_SECONDS = _typed("DIGEST_SECONDS", env.float, 3600.0)
+# The audit chain (coordination.chain): its head is exported, signed, every so many seconds
+# to a file outside the database; verify_audit checks the trail against those copies.
+AUDIT_HEAD_FILE = Path(env.str("AUDIT_HEAD_FILE", default=str(BASE_DIR / "var" / "audit-heads.log")))
+AUDIT_HEAD_KEY = env.str("AUDIT_HEAD_KEY", default="")  # empty: derived from SECRET_KEY
+AUDIT_HEAD_EXPORT_SECONDS = _typed("AUDIT_HEAD_EXPORT_SECONDS", env.float, 300.0)
+# A record dated more than this before the database sealed it (at commit) is back-dated.
+AUDIT_SEAL_TOLERANCE_SECONDS = _typed("AUDIT_SEAL_TOLERANCE_SECONDS", env.int, 3600)
+# Retention (cases.retention): personal data of cases closed longer than this is pseudonymised.
+RETENTION_DAYS = _typed("RETENTION_DAYS", env.int, 3 * 365)
+RETENTION_RUN_SECONDS = _typed("RETENTION_RUN_SECONDS", env.float, 24 * 3600.0)
+# Audit records are never pseudonymised nor deleted by it: the chain must keep verifying.
+if RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("RETENTION_DAYS must be a positive number of days.")
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-deliveries": {"task": "alerts.sweep_deliveries", "schedule": DELIVERY_SWEEP_SECONDS},
     "watch-overdue": {"task": "alerts.watch_overdue", "schedule": WATCH_SECONDS},
@@ -276,6 +302,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "watch-renewals": {"task": "alerts.watch_renewals", "schedule": 3600.0},
     # One digest per person and day; hourly runs refresh the day's numbers (idempotent).
     "notification-digests": {"task": "alerts.send_digests", "schedule": DIGEST_SECONDS},
+    "export-audit-head": {"task": "coordination.export_audit_head", "schedule": AUDIT_HEAD_EXPORT_SECONDS},
+    "retention": {"task": "cases.apply_retention", "schedule": RETENTION_RUN_SECONDS},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

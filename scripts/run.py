@@ -1,7 +1,9 @@
 """``make run``: the whole platform on this machine, with demo data, in one command.
 
 1. PostgreSQL and Redis (``scripts/services.py``: ``DATABASE_URL``/``REDIS_URL`` if
-   set, else embedded servers under ``var/``).
+   set, else embedded servers under ``var/``). A superuser's ``DATABASE_URL`` (the
+   embedded server's) is replaced by the platform's own role, which owns nothing, and
+   ``DATABASE_OWNER_URL`` for migrations (``restricted_roles``, docs/adr/0008).
 2. Setup, in order, stopping at the first failure: migrate, compilemessages,
    collectstatic, seed_reference, seed_demo, demo_partners (all idempotent, so a
    second ``make run`` is quick and keeps your data).
@@ -50,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # `python scripts/run.py` puts scripts/ first on sys.path.
-from services import start_services, var_dir_for
+from services import restricted_roles, start_services, var_dir_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -87,6 +89,7 @@ LOCAL_HTTP = {
 RUN_ENV_KEYS = (
     "DEBUG",
     "DATABASE_URL",
+    "DATABASE_OWNER_URL",
     "REDIS_URL",
     "SECRET_KEY",
     "PLATFORM_BASE_URL",
@@ -436,6 +439,9 @@ def main(argv: list[str] | None = None, plan_factory=build_plan) -> int:
         out.line("services", f"could not start PostgreSQL/Redis: {exc}")
         return 1
     atexit.register(stop_services)  # idempotent; covers a crash of this script
+    if not env.get("DATABASE_OWNER_URL"):
+        # The platform connects as a role that owns nothing; migrate as the owner (docs/adr/0008).
+        services_env.update(restricted_roles(services_env["DATABASE_URL"], log=lambda m: out.line("services", m)))
     env.update(services_env)
     if not env.get("SECRET_KEY"):
         env["SECRET_KEY"] = development_secret(var)

@@ -147,6 +147,39 @@ def start_services(
     return env, stop
 
 
+def restricted_roles(database_url: str, *, log: Log | None = None) -> dict[str, str]:
+    """The platform's two roles on a superuser's ``DATABASE_URL``: ``{DATABASE_URL, DATABASE_OWNER_URL}``.
+
+    The embedded server's ``postgres`` (and a machine's own, as on CI) is a superuser:
+    the platform must not run as it (docs/adr/0008). Makes (or brings back in line)
+    ``<database>_owner`` and ``<database>_app`` and hands the database over to the owner
+    (``coordination/dbroles.py``, loaded by path: Django is not set up here). Returns
+    nothing to change when the URL is not a superuser's (a deployment's app role).
+    """
+    log = log or _default_log
+    import psycopg
+
+    dbroles = _load_dbroles()
+    try:
+        if not dbroles.is_superuser(database_url):
+            return {}
+        app_url, owner_url = dbroles.provision(database_url)
+    except psycopg.Error as exc:
+        log(f"postgres: WARNING could not set up the platform's roles ({exc}); running as {database_url}")
+        return {}
+    log(f"postgres: the platform connects as {dbroles.role_names(dbroles.database_of(database_url))[1]!r}, "
+        "migrations as the owner")  # fmt: skip
+    return {"DATABASE_URL": app_url, "DATABASE_OWNER_URL": owner_url}
+
+
+def _load_dbroles():
+    path = Path(__file__).resolve().parent.parent / "coordination" / "dbroles.py"
+    spec = importlib.util.spec_from_file_location("_coordination_dbroles", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def stop_embedded(base_dir: str | os.PathLike[str], *, log: Log | None = None) -> None:
     """Stop this checkout's embedded servers even if other processes hold leases."""
     log = log or _default_log

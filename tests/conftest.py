@@ -14,6 +14,112 @@ from agencies.models import Agency, User
 from cases import actions
 from cases.models import Channel, District, FraudType
 
+# --- the platform's own database role (coordination.dbroles, docs/adr/0008) ------------
+
+# (owner, app) role names once the session restricted itself; None if it could not.
+RESTRICTED_ROLES: tuple[str, str] | None = None
+# The superuser's URL (its database name is replaced by the test database's), when there is one.
+SUPERUSER_URL: str | None = None
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test databases are made and migrated by the owner role; the tests then run as the app role.
+
+    ``DATABASE_OWNER_URL`` set: its role is the owner, ``DATABASE_URL``'s the app role.
+    Else, with ``DATABASE_URL`` a superuser's (this machine, CI, the embedded server), the
+    two roles of its database are made here (``dbroles.provision``). Either way the
+    suite runs as the restricted role, as the platform does.
+    """
+    global RESTRICTED_ROLES, SUPERUSER_URL
+    from django.conf import settings
+    from django.db import connections
+
+    from coordination import dbroles
+
+    connection = connections["default"]
+    config = connection.settings_dict
+    if settings.DATABASE_OWNER.get("USER"):
+        owner, app = settings.DATABASE_OWNER["USER"], config["USER"]
+    else:
+        url = _url_of(config, config["NAME"])
+        if not dbroles.is_superuser(url):
+            return  # one role, not a superuser: nothing to restrict (the role tests fail)
+        dbroles.provision(url, adopt=False)
+        SUPERUSER_URL = url
+        owner, app = dbroles.role_names(config["NAME"])
+        settings.DATABASE_OWNER = {
+            "USER": owner,
+            "PASSWORD": config.get("PASSWORD", ""),
+            "HOST": config.get("HOST", ""),
+            "PORT": config.get("PORT", ""),
+        }
+        _drop_foreign_test_database(url, connection.creation._get_test_db_name(), owner)
+    settings.DATABASE_APP_ROLE = app
+    config["USER"] = owner
+    config["PASSWORD"] = settings.DATABASE_OWNER.get("PASSWORD", config.get("PASSWORD", ""))
+    RESTRICTED_ROLES = (owner, app)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, then the connection switched to the app role until the databases are dropped."""
+    from django.conf import settings
+    from django.db import connections
+
+    if RESTRICTED_ROLES is None:
+        yield
+        return
+    owner, app = RESTRICTED_ROLES
+    config = connections["default"].settings_dict
+    owner_password = config.get("PASSWORD", "")
+    with django_db_blocker.unblock():
+        connections["default"].close()
+    config["USER"] = app
+    yield
+    with django_db_blocker.unblock():
+        connections["default"].close()
+    config["USER"], config["PASSWORD"] = owner, owner_password
+    assert app == settings.DATABASE_APP_ROLE
+
+
+@pytest.fixture
+def superuser_sql(django_db_blocker):
+    """A psycopg connection (autocommit) to the test database as the superuser: the attacker with every right."""
+    import psycopg
+    from django.db import connection
+
+    from coordination.dbroles import _libpq
+
+    if SUPERUSER_URL is None:
+        pytest.skip("DATABASE_URL is not a superuser's")
+    with django_db_blocker.unblock():
+        conn = psycopg.connect(_libpq(SUPERUSER_URL, connection.settings_dict["NAME"]), autocommit=True)
+    yield conn
+    conn.close()
+
+
+def _url_of(config: dict, name: str) -> str:
+    from urllib.parse import quote
+
+    auth = quote(config.get("USER") or "postgres", safe="")
+    if config.get("PASSWORD"):
+        auth += ":" + quote(config["PASSWORD"], safe="")
+    return f"postgres://{auth}@{config.get('HOST') or '127.0.0.1'}:{config.get('PORT') or 5432}/{quote(name)}"
+
+
+def _drop_foreign_test_database(admin_url: str, name: str, owner: str) -> None:
+    """A test database left by a run before the roles existed belongs to the superuser: the owner could not drop it."""
+    import psycopg
+    from psycopg import sql
+
+    from coordination.dbroles import _libpq
+
+    with psycopg.connect(_libpq(admin_url, "postgres"), autocommit=True) as conn:
+        found = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if found and found[0] != owner:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
 
 @pytest.fixture(autouse=True)
 def _reference_data(request):

@@ -53,6 +53,8 @@ class Case(models.Model):
     outcome = models.CharField(_("outcome"), max_length=24, choices=CaseOutcome.choices, blank=True)
     closure_summary = models.TextField(_("closure summary"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Set by retention (cases.retention) when its personal data was replaced by pseudonyms.
+    pseudonymised_at = models.DateTimeField(_("pseudonymised at"), null=True, blank=True, editable=False)
     # Golden-hour measure: set once, when the first stop-payment reaches its bank.
     first_stop_delivered_at = models.DateTimeField(_("first stop-payment delivered at"), null=True, blank=True)
     # What the case list's search reads (``cases.search``): its victims' names and phones
@@ -85,6 +87,12 @@ class Case(models.Model):
             # API filter ?channel= (keyset order kept).
             models.Index(fields=["channel", "-reported_at", "-id"], name="case_channel_idx"),
             models.Index(fields=["-loss_amount", "-id"], name="case_loss_idx"),
+            # Retention's daily pick: closed cases not pseudonymised yet, oldest closure first.
+            models.Index(
+                fields=["closed_at", "id"],
+                name="case_retention_idx",
+                condition=models.Q(status="closed", pseudonymised_at__isnull=True),
+            ),
             # The case search (``cases.search``): one n-gram index per reader's view.
             GinIndex(search_grams("search_text"), name="case_search_idx"),
             GinIndex(search_grams("search_masked"), name="case_search_masked_idx"),
