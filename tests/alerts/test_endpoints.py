@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -95,7 +96,7 @@ def test_an_internal_endpoint_is_refused_when_saved(no_allow_list, url):
 def test_set_endpoint_command_refuses_an_internal_endpoint(no_allow_list):
     with pytest.raises(CommandError) as refused:
         call_command("set_endpoint", "CCB", "https://169.254.169.254/latest/", "--secret", "s3cret")
-    assert "internal" in str(refused.value)
+    assert str(refused.value) == str(endpoints.INTERNAL_MESSAGE)  # names no address
     assert Agency.objects.get(code="CCB").endpoint_url == ""
 
 
@@ -326,3 +327,22 @@ def test_attempt_errors_name_the_class_of_failure_only(
     # The centre is told what a partner's refusal said (it worked the failed push).
     refused = Delivery.objects.filter(last_status=400).latest("created_at")
     assert "locked" in centre.get(reverse("api:delivery-detail", args=[refused.pk])).json()["partner_reason"]
+
+
+@pytest.mark.django_db
+def test_the_demo_simulator_is_registered_only_through_the_allow_list(no_allow_list, tmp_path, monkeypatch):
+    """``make run`` puts its simulator on the allow-list; without it the demo's loopback endpoints are refused."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "scripts"))
+    from run import demo_allow_list
+
+    assert demo_allow_list("", 8100) == "127.0.0.1:8100"
+    assert demo_allow_list("partner-sim, 127.0.0.1:8100", 8100) == "partner-sim,127.0.0.1:8100"
+
+    config = tmp_path / "simulator.json"
+    with pytest.raises(ValidationError):
+        call_command("demo_partners", "--simulator-url", "http://127.0.0.1:8100", "--config", str(config))
+    no_allow_list.PUSH_ALLOWED_HOSTS = demo_allow_list("", 8100).split(",")
+    call_command("demo_partners", "--simulator-url", "http://127.0.0.1:8100", "--config", str(config))
+    icbc = Agency.objects.get(code="ICBC")
+    assert icbc.endpoint_url == "http://127.0.0.1:8100/ICBC/"
+    assert json.loads(config.read_text())["agencies"]["ICBC"]["secret"] == icbc.endpoint_secret
