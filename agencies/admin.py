@@ -28,8 +28,10 @@ class AgencyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "name", "name_en", "sector", "is_member", "parent", "has_endpoint", "is_active")
     list_filter = ("sector", "is_member", "is_active")
     search_fields = ("code", "name", "name_en")
-    readonly_fields = ("secret_hint", "endpoint_changed_at")
-    exclude = ("endpoint_secret",)
+    # The endpoint changes only through ``set_endpoint`` (command or the manager's page),
+    # which applies the endpoint rule and rotates the secret.
+    readonly_fields = ("endpoint_url", "secret_hint", "endpoint_old_secret_until", "endpoint_changed_at")
+    exclude = ("endpoint_secret", "endpoint_old_secret")
     autocomplete_fields = ("parent",)
 
     @admin.display(boolean=True, description=_("endpoint"))

@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,10 @@ class Agency(models.Model):
     # (see ``secret_hint``).
     endpoint_secret = models.CharField(_("endpoint secret"), max_length=200, blank=True)
     endpoint_changed_at = models.DateTimeField(_("endpoint changed at"), null=True, blank=True)
+    # Secret rotation (protocol v1.1): the secret replaced last still signs pushes, beside the
+    # new one, until ``endpoint_old_secret_until``; then it is dropped. Never rendered back.
+    endpoint_old_secret = models.CharField(_("previous endpoint secret"), max_length=200, blank=True)
+    endpoint_old_secret_until = models.DateTimeField(_("previous secret valid until"), null=True, blank=True)
 
     objects = AgencyQuerySet.as_manager()
 
@@ -58,6 +63,22 @@ class Agency(models.Model):
     @property
     def has_endpoint(self) -> bool:
         return bool(self.endpoint_url and self.endpoint_secret)
+
+    def old_secret_live(self, now=None) -> bool:
+        """Whether the previous secret is still within its overlap window."""
+        until = self.endpoint_old_secret_until
+        return bool(self.endpoint_old_secret and until and until > (now or timezone.now()))
+
+    def live_secrets(self, now=None) -> list[str]:
+        """The secrets a push is signed with now: the current one, then the previous one in its window."""
+        secrets = [self.endpoint_secret] if self.endpoint_secret else []
+        if self.old_secret_live(now) and self.endpoint_old_secret not in secrets:
+            secrets.append(self.endpoint_old_secret)
+        return secrets
+
+    @property
+    def old_secret_hint(self) -> str:
+        return f"…{self.endpoint_old_secret[-4:]}" if self.endpoint_old_secret else ""
 
     @property
     def secret_hint(self) -> str:

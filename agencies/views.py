@@ -43,7 +43,8 @@ class MyAgencyView(ScopedView):
                 "agency": agency,
                 "people": people,
                 "panels": panels,
-                "endpoint_form": endpoint_form or EndpointForm(initial={"endpoint_url": agency.endpoint_url}),
+                "endpoint_form": endpoint_form or EndpointForm(initial=self.endpoint_initial(agency)),
+                "old_secret_live": agency.old_secret_live(),
                 "liaison_form": liaison_form or LiaisonForm(),
                 "new_secret": new_secret,
                 "nav": "agency",
@@ -51,16 +52,31 @@ class MyAgencyView(ScopedView):
             status=status,
         )
 
+    @staticmethod
+    def endpoint_initial(agency) -> dict:
+        return {
+            "endpoint_url": agency.endpoint_url,
+            "overlap_hours": round(actions.default_overlap().total_seconds() / 3600),
+        }
+
     def post(self, request):
         agency = self.agency()
         do = request.POST.get("do")
         if do in ("endpoint", "rotate"):
-            form = EndpointForm(request.POST if do == "endpoint" else {"endpoint_url": agency.endpoint_url})
+            data = request.POST
+            if do == "rotate":
+                # The same address, a new secret: only the overlap comes from the form.
+                data = {"endpoint_url": agency.endpoint_url, "overlap_hours": request.POST.get("overlap_hours", "")}
+            form = EndpointForm(data)
             if not form.is_valid():
                 return self.show(agency, endpoint_form=form, status=400)
             try:
                 agency, secret = actions.set_endpoint(
-                    agency, url=form.cleaned_data["endpoint_url"], secret=None, acting_user=request.user
+                    agency,
+                    url=form.cleaned_data["endpoint_url"],
+                    secret=None,
+                    acting_user=request.user,
+                    overlap=form.overlap(),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc.messages)

@@ -33,4 +33,32 @@ class DeliveryFailure(models.TextChoices):
     REFUSED = "refused", _("Refused by the partner")
     DEAD_LAPSED = "dead_lapsed", _("Dead-lettered: legal window over")
     DEAD_WINDOW = "dead_window", _("Dead-lettered after the retry window")
+    BLOCKED = "blocked", _("Endpoint address not allowed")
     OTHER = "other", _("Other")
+
+
+class AttemptFailure(models.TextChoices):
+    """What went wrong with one push attempt, as the agency and the centre are told it.
+
+    Only the class of failure: never an address, an exception's text or a body.
+    The worker's log keeps the detail for operators.
+    """
+
+    TIMEOUT = "timeout", _("Timed out")
+    REFUSED = "refused", _("Connection refused")
+    TLS = "tls", _("TLS handshake or certificate failed")
+    NETWORK = "network", _("Network error")
+    BLOCKED = "blocked_address", _("Endpoint address not allowed")
+    HTTP_3XX = "http_3xx", _("HTTP redirect (not followed)")
+    HTTP_4XX = "http_4xx", _("HTTP 4xx from the partner")
+    HTTP_5XX = "http_5xx", _("HTTP 5xx from the partner")
+    CANCELLED = "cancelled", _("Task cancelled before it was delivered")
+
+
+def http_failure(status: int | None) -> str:
+    """The failure class of an HTTP answer ('' for a success)."""
+    if status is None or status < 300 or status == 409:
+        return ""
+    if status < 400:
+        return AttemptFailure.HTTP_3XX
+    return AttemptFailure.HTTP_4XX if status < 500 else AttemptFailure.HTTP_5XX

@@ -59,7 +59,12 @@ def task_deliveries(view, task) -> hooks.Panel:
     deliveries = list(view.scoped(Delivery).filter(task=task).prefetch_related("attempt_log").order_by("created_at"))
     return hooks.Panel(
         template="alerts/_task_deliveries.html",
-        context={"deliveries": deliveries, "can_resend": roles.can(view.request.user, "resends")},
+        context={
+            "deliveries": deliveries,
+            "can_resend": roles.can(view.request.user, "resends"),
+            # What the partner's refusal said is the centre's; the agency is told the class only.
+            "show_reason": roles.can(view.request.user, "changes_all_cases"),
+        },
     )
 
 

@@ -60,6 +60,8 @@ def _failure(params: dict) -> str:
         return _("Push dead-lettered: the stop-payment's legal window is over; re-issue it.")
     if code == DeliveryFailure.DEAD_WINDOW:
         return _("Push dead-lettered after the retry window.")
+    if code == DeliveryFailure.BLOCKED:
+        return _("The push was not sent: the endpoint's address is not allowed. Correct the endpoint, then re-send.")
     return params.get("reason") or ""
 
 
@@ -135,6 +137,8 @@ def failure_params(reason: str) -> dict:
     match = _REFUSED.search(reason or "")
     if match:
         return {"failure": DeliveryFailure.REFUSED.value, "status": int(match.group(1))}
+    if "push blocked" in (reason or ""):
+        return {"failure": DeliveryFailure.BLOCKED.value}
     if "legal window" in (reason or ""):
         return {"failure": DeliveryFailure.DEAD_LAPSED.value}
     if "dead-lettered" in (reason or ""):

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import DeliveryState, NotificationKind
+from .choices import AttemptFailure, DeliveryState, NotificationKind
 from .kinds import render
 from .querysets import DeliveryQuerySet, NotificationQuerySet
 
@@ -33,7 +33,10 @@ class Delivery(models.Model):
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     last_status = models.PositiveSmallIntegerField(_("last status"), null=True, blank=True)
+    # The class of the last failure (``AttemptFailure``): what the agency is told.
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # What the partner's refusal said (its JSON ``detail``...): shown to the centre only.
+    partner_reason = models.CharField(_("partner's reason"), max_length=300, blank=True)
     # The claim: a job owns the delivery until ``locked_until`` (longer than one HTTP
     # attempt can last). No transaction stays open across the HTTP call; the outcome
     # is written only by the holder of ``lease_token``. A killed worker's lease simply
@@ -60,6 +63,18 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.id} → {self.agency_id}"
 
+    @property
+    def failure_label(self) -> str:
+        """The last failure in words: "HTTP 503", or the class of a failure without an answer."""
+        return failure_label(self.last_status, self.last_error)
+
+
+def failure_label(status: int | None, failure: str) -> str:
+    if status is not None:
+        return f"HTTP {status}"
+    labels = dict(AttemptFailure.choices)
+    return str(labels.get(failure, failure))
+
 
 class DeliveryAttempt(models.Model):
     """One HTTP attempt of a delivery: when, what came back, how long it took."""
@@ -77,6 +92,11 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%H:%M:%S} {self.status_code or self.error}"
+
+    @property
+    def outcome(self) -> str:
+        """ "HTTP 202", "HTTP 503", or the class of failure ("Timed out"), in the reader's language."""
+        return failure_label(self.status_code, self.error)
 
 
 class Notification(models.Model):

@@ -16,8 +16,10 @@ publishes the job again. The partner deduplicates on ``Idempotency-Key``.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
+import ssl
 import time
 import uuid
 from dataclasses import dataclass
@@ -32,14 +34,16 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 
+from agencies.endpoints import BlockedEndpoint, check_scheme
 from cases.actions import flag_task, mark_dispatched
 from cases.choices import TaskEvent, TaskState
 
 from . import digests
-from .choices import DeliveryState
+from .choices import AttemptFailure, DeliveryState, http_failure
 from .models import Delivery, DeliveryAttempt, Notification
 from .payloads import push_body
 from .signing import signature_header
+from .transport import push_client
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,8 @@ DONE = frozenset(range(200, 300)) | {409}
 PERMANENT = frozenset({400, 401, 403, 404, 410, 422})
 # Namespace of the advisory lock that serialises claims of one agency's deliveries.
 AGENCY_LOCK_NS = 4_0401
+# The task's flag when the endpoint's address is not allowed (alerts.kinds reads it back).
+BLOCKED_REASON = "push blocked: the endpoint's address is not allowed"
 SWEEP_BATCH = 500
 
 # One connection pool per worker process: keep-alive to partners saves a handshake per push.
@@ -56,11 +62,8 @@ _client: httpx.Client | None = None
 def _http() -> httpx.Client:
     global _client
     if _client is None:
-        _client = httpx.Client(
-            timeout=httpx.Timeout(settings.DELIVERY_READ_TIMEOUT, connect=settings.DELIVERY_CONNECT_TIMEOUT),
-            trust_env=False,  # a proxy from the environment must never see a push
-            limits=httpx.Limits(max_keepalive_connections=20, max_connections=50),
-        )
+        # Connects only to checked addresses, follows no redirect (alerts.transport).
+        _client = push_client()
     return _client
 
 
@@ -100,8 +103,19 @@ class Claim:
     token: uuid.UUID
     agency_code: str
     url: str
-    secret: str
+    secrets: list[str]  # every live secret, the newest first (v1.1 rotation)
     body: bytes
+
+
+@dataclass
+class Outcome:
+    """What one attempt came to: the status or the failure class, and what the partner said."""
+
+    status: int | None
+    failure: str  # an AttemptFailure code, or "" for a success
+    reason: str  # the partner's stated reason of a refusal (centre only), never our detail
+    retry_after: float | None
+    duration_ms: int
 
 
 def claim_delivery(delivery_id: str) -> Claim | str:
@@ -123,7 +137,7 @@ def claim_delivery(delivery_id: str) -> Claim | str:
         if delivery.task.state == TaskState.CANCELLED:
             # The centre withdrew the task while the partner was unreachable: stop pushing it.
             Delivery.objects.filter(pk=delivery.pk).update(
-                state=DeliveryState.FAILED, last_error="task cancelled before it was delivered"
+                state=DeliveryState.FAILED, last_error=AttemptFailure.CANCELLED
             )
             return "cancelled"
         with connection.cursor() as cursor:
@@ -149,30 +163,65 @@ def claim_delivery(delivery_id: str) -> Claim | str:
             token=token,
             agency_code=agency.code,
             url=agency.endpoint_url,
-            secret=agency.endpoint_secret,
+            secrets=agency.live_secrets(now),
             body=push_body(delivery),
         )
 
 
-def send(claim: Claim) -> tuple[int | None, str, float | None, int]:
-    """POST the signed body; returns status (or None), error, Retry-After seconds, duration in ms."""
+def send(claim: Claim) -> Outcome:
+    """POST the signed body once; what came of it, with the failure as a class only.
+
+    The agency reads attempts (API, task page): an attempt names the class of
+    failure, never an address or an exception's text. The detail goes to this
+    module's log for operators (no body, no personal data).
+    """
+    body_key = json.loads(claim.body)["delivery_id"]
     headers = {
         "Content-Type": "application/json",
-        "Idempotency-Key": claim.delivery_id,
+        # v1.1: always the signed body's delivery_id; a partner refuses a push where they differ.
+        "Idempotency-Key": body_key,
         # Signed at send time, so a delayed retry never carries a stale timestamp.
-        "X-Signature": signature_header(claim.secret, claim.body),
+        "X-Signature": signature_header(claim.secrets, claim.body),
     }
     started = time.monotonic()
-    status, error, retry_after = None, "", None
+    status, failure, reason, retry_after, detail = None, "", "", None, ""
     try:
+        check_scheme(claim.url)
         response = _http().post(claim.url, content=claim.body, headers=headers)
         status = response.status_code
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        failure = http_failure(status)
         if status >= 400:
-            error = partner_reason(response)
+            reason = partner_reason(response)
+    except BlockedEndpoint as exc:
+        failure, detail = AttemptFailure.BLOCKED, str(exc)
     except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
-    return status, error, retry_after, int((time.monotonic() - started) * 1000)
+        failure, detail = network_failure(exc), f"{type(exc).__name__}: {exc}"
+    duration = int((time.monotonic() - started) * 1000)
+    if detail:
+        log.warning("delivery %s to %s: %s (%s)", claim.delivery_id, claim.agency_code, failure, detail[:300])
+    return Outcome(status, failure, reason, retry_after, duration)
+
+
+def network_failure(exc: BaseException) -> str:
+    """The class of a transport error: timeout, refused, TLS, or another network error."""
+    if isinstance(exc, httpx.TimeoutException):
+        return AttemptFailure.TIMEOUT
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLError):
+            return AttemptFailure.TLS
+        if isinstance(cause, ConnectionRefusedError):
+            return AttemptFailure.REFUSED
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc)
+    if "CERTIFICATE" in text or "SSL" in text or "TLS" in text:
+        return AttemptFailure.TLS
+    if "refused" in text.lower():
+        return AttemptFailure.REFUSED
+    return AttemptFailure.NETWORK
 
 
 def partner_reason(response) -> str:
@@ -197,30 +246,35 @@ def partner_reason(response) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text).strip()[:300]
 
 
-def record_outcome(
-    claim: Claim, status: int | None, error: str, retry_after: float | None, duration_ms: int
-) -> tuple[str, float]:
+def record_outcome(claim: Claim, result: Outcome) -> tuple[str, float]:
     """Write the attempt and, if the lease is still ours, what the answer table decides."""
     from . import events
 
+    status, retry_after = result.status, result.retry_after
     wait = 0.0
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().select_related("task").get(pk=claim.delivery_id)
-        DeliveryAttempt.objects.create(delivery=delivery, status_code=status, error=error, duration_ms=duration_ms)
+        DeliveryAttempt.objects.create(
+            delivery=delivery, status_code=status, error=result.failure, duration_ms=result.duration_ms
+        )
         if delivery.lease_token != claim.token or delivery.state != DeliveryState.PENDING:
             # Our lease ran out and another job took over: the attempt is on record, the outcome is theirs.
             return "lease lost", wait
         now = timezone.now()
         delivery.attempts += 1
-        delivery.last_status, delivery.last_error = status, error
+        delivery.last_status, delivery.last_error, delivery.partner_reason = status, result.failure, result.reason
         delivery.locked_until, delivery.lease_token = None, None
         task = delivery.task
         if status in DONE:
             delivery.state, delivery.delivered_at, outcome = DeliveryState.DELIVERED, now, "delivered"
             mark_dispatched(task, at=now)
-        elif status in PERMANENT:
+        elif status in PERMANENT or result.failure == AttemptFailure.BLOCKED:
+            # A blocked address is the endpoint's fault, not a passing one: fix it, then re-send.
             delivery.state, outcome = DeliveryState.FAILED, "failed"
-            flag_task(task, reason=f"push refused with HTTP {status}")
+            if status is None:
+                flag_task(task, reason=BLOCKED_REASON)
+            else:
+                flag_task(task, reason=f"push refused with HTTP {status}")
             occurrence = f"{delivery.pk}:{delivery.attempts}"
             transaction.on_commit(lambda: events.task_event(TaskEvent.DELIVERY_FAILED, task.pk, occurrence=occurrence))
         else:
@@ -250,6 +304,7 @@ def record_outcome(
                 "attempts",
                 "last_status",
                 "last_error",
+                "partner_reason",
                 "locked_until",
                 "lease_token",
                 "delivered_at",
@@ -294,14 +349,14 @@ def push_delivery(delivery_id: str) -> str:
         return "deferred"
     if not isinstance(claim, Claim):
         return claim
-    status, error, retry_after, duration = send(claim)
-    outcome, wait = record_outcome(claim, status, error, retry_after, duration)
+    result = send(claim)
+    outcome, wait = record_outcome(claim, result)
     log.info(
         "delivery %s to %s: %s in %d ms -> %s%s",
         claim.delivery_id,
         claim.agency_code,
-        status or error,
-        duration,
+        result.status or result.failure,
+        result.duration_ms,
         outcome,
         f" (next in {wait:.1f}s)" if outcome == "retry" else "",
     )

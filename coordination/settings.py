@@ -280,6 +280,13 @@ DELIVERY_SWEEP_SECONDS = _typed("DELIVERY_SWEEP_SECONDS", env.float, 5.0)
 DELIVERY_QUEUE = env.str("DELIVERY_QUEUE", default="")
 if DELIVERY_QUEUE:
     CELERY_TASK_ROUTES = {"alerts.push_delivery": {"queue": DELIVERY_QUEUE}}
+# Partner endpoints (protocol v1.1, agencies/endpoints.py): https:// only outside development,
+# never an internal address, unless this operator's allow-list names the endpoint (host names,
+# addresses or networks, each optionally with a port: "127.0.0.1:8100,partner-sim,10.20.0.0/16").
+PUSH_REQUIRE_HTTPS = _typed("PUSH_REQUIRE_HTTPS", env.bool, not DEBUG)
+PUSH_ALLOWED_HOSTS = _typed("PUSH_ALLOWED_HOSTS", env.list, [])
+# How long an agency's previous secret still signs pushes after a new one is set (hours, v1.1).
+ENDPOINT_SECRET_OVERLAP_HOURS = _typed("ENDPOINT_SECRET_OVERLAP_HOURS", env.float, 24.0)
 WATCH_SECONDS = _typed("WATCH_SECONDS", env.float, 60.0)
 DIGEST_SECONDS = _typed("DIGEST_SECONDS", env.float, 3600.0)
 # The audit chain (coordination.chain): its head is exported, signed, every so many seconds

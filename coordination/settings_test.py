@@ -34,4 +34,7 @@ CACHES = {
     }
 }
 AXES_ENABLED = True
+# The suite's "partner that never answers" is the discard port on loopback; tests that start a
+# real partner add its address (``settings.PUSH_ALLOWED_HOSTS``) and the SSRF tests empty the list.
+PUSH_ALLOWED_HOSTS = ["127.0.0.1:9"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -319,6 +319,7 @@ class Stage:
         return self
 
     def _populate(self) -> None:
+        from django.conf import settings
         from django.db import connection
 
         from agencies.actions import create_user, set_endpoint
@@ -336,22 +337,34 @@ class Stage:
         use_broker(self.redis.url, eager=False)
         self.sim = serve_in_thread({"agencies": {}}, "http://127.0.0.1:9", result_delay=0.0)
         self.sim.set_results(enabled=False)
+        # The simulator is on loopback: the operator's allow-list names it, here and in the worker.
+        allowed = f"127.0.0.1:{self.sim.port}"
+        self._allowed_before = settings.PUSH_ALLOWED_HOSTS
+        settings.PUSH_ALLOWED_HOSTS = [*settings.PUSH_ALLOWED_HOSTS, allowed]
         config = {"agencies": {}}
         for code in self.partners:
             secret = f"bench-{code.lower()}-0123456789"
             set_endpoint(Agency.objects.get(code=code), url=self.sim.endpoint(code), secret=secret, acting_user=None)
             config["agencies"][code] = {"secret": secret, "token": "", "sector": "bank"}
         self.sim.set_config(config)
-        env = worker_env(database_url_of(connection.settings_dict), self.redis.url, **self.worker_settings)
+        env = worker_env(
+            database_url_of(connection.settings_dict),
+            self.redis.url,
+            PUSH_ALLOWED_HOSTS=",".join(settings.PUSH_ALLOWED_HOSTS),
+            **self.worker_settings,
+        )
         self.worker = Worker(env, concurrency=self.concurrency, beat=True, include=self.worker_include).start()
 
     def __exit__(self, *exc_info) -> None:
+        from django.conf import settings
         from django.db import connection
 
         for name in ("worker", "sim", "redis"):
             thing = getattr(self, name, None)
             if thing is not None:
                 thing.stop()
+        if getattr(self, "_allowed_before", None) is not None:
+            settings.PUSH_ALLOWED_HOSTS = self._allowed_before
         connection.close()
         if self.old_name is not None:
             _close_pool()

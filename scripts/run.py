@@ -93,6 +93,7 @@ RUN_ENV_KEYS = (
     "REDIS_URL",
     "SECRET_KEY",
     "PLATFORM_BASE_URL",
+    "PUSH_ALLOWED_HOSTS",
     "EMAIL_BACKEND",
     *LOCAL_HTTP,
 )
@@ -110,6 +111,13 @@ class Plan:
     processes: list[tuple[str, list[str]]]
     health_url: str
     banner: list[str] = field(default_factory=list)
+
+
+def demo_allow_list(current: str, sim_port: int) -> str:
+    """``PUSH_ALLOWED_HOSTS`` with the simulator's address added (once)."""
+    entries = [entry.strip() for entry in current.split(",") if entry.strip()]
+    simulator = f"127.0.0.1:{sim_port}"
+    return ",".join(entries if simulator in entries else [*entries, simulator])
 
 
 def _env_port(name: str, default: int) -> int:
@@ -419,6 +427,9 @@ def main(argv: list[str] | None = None, plan_factory=build_plan) -> int:
         "PYTHONUNBUFFERED": "1",  # children's output appears as it happens
     }
     env.setdefault("PLATFORM_BASE_URL", f"http://127.0.0.1:{port}")
+    # The endpoint rule refuses loopback and plain HTTP: the demo simulator is vouched for by
+    # name and port on the operator's allow-list (added to any the caller set).
+    env["PUSH_ALLOWED_HOSTS"] = demo_allow_list(env.get("PUSH_ALLOWED_HOSTS", ""), sim_port)
     sup = Supervisor(env, out)
 
     def on_signal(signum: int, _frame: object) -> None:

@@ -1,7 +1,9 @@
 """Which agencies the demo partner plays, from the file the platform writes.
 
 ``{"agencies": {CODE: {"secret": ..., "token": ..., "sector": ...}}}``, written
-by ``manage.py demo_partners``; codes are matched in upper case.
+by ``manage.py demo_partners``; codes are matched in upper case. An entry may
+also list ``"secrets": [...]``, every secret the partner holds (protocol v1.1
+rotation: a push is accepted when any of its ``v1`` matches any of them).
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ class Agency:
     secret: str
     token: str
     sector: str
+    also: tuple[str, ...] = ()  # further secrets held during a rotation
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret this partner accepts a push under."""
+        return (self.secret, *self.also)
 
 
 def parse_config(data: Any) -> dict[str, Agency]:
@@ -39,12 +47,20 @@ def parse_config(data: Any) -> dict[str, Agency]:
     for raw_code, entry in agencies.items():
         code = str(raw_code).upper()
         secret = entry.get("secret") if isinstance(entry, Mapping) else None
+        listed = entry.get("secrets") if isinstance(entry, Mapping) else None
+        held = [s for s in listed if isinstance(s, str) and s] if isinstance(listed, list) else []
+        if (not isinstance(secret, str) or not secret) and held:
+            secret = held[0]
         if not isinstance(secret, str) or not secret:
             # One broken entry should not take every other partner down with it.
             log.warning("config: agency %s has no secret; ignored", code)
             continue
         parsed[code] = Agency(
-            code=code, secret=secret, token=str(entry.get("token") or ""), sector=str(entry.get("sector") or "other")
+            code=code,
+            secret=secret,
+            token=str(entry.get("token") or ""),
+            sector=str(entry.get("sector") or "other"),
+            also=tuple(s for s in held if s != secret),
         )
     return parsed
 

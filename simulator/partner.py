@@ -310,14 +310,16 @@ class Simulator:
         """Answer one push to ``code``'s endpoint as the protocol and the current mode say."""
         code = code.upper()
         payload = _json_object(body)
-        key = _header(headers, "Idempotency-Key") or None
-        if key is None and payload is not None and isinstance(payload.get("delivery_id"), str):
-            key = payload["delivery_id"]
+        header_key = _header(headers, "Idempotency-Key") or None
+        body_key = payload.get("delivery_id") if payload is not None else None
+        body_key = body_key if isinstance(body_key, str) and body_key else None
+        # v1.1: deduplicate on the verified body's delivery_id (the header must equal it).
+        key = body_key or header_key
         content_type = _header(headers, "Content-Type")
         record: dict[str, Any] = {
             "agency": code,
             "path": path,
-            "idempotency_key": key,
+            "idempotency_key": header_key or body_key,
             "delivery_id": payload.get("delivery_id") if payload else None,
             "task_id": payload.get("task_id") if payload else None,
             "type": payload.get("type") if payload else None,
@@ -336,7 +338,7 @@ class Simulator:
 
         signature_error: SignatureError | None = None
         try:
-            check_signature(agency.secret, body, _header(headers, "X-Signature"), tolerance=self.tolerance)
+            check_signature(agency.secrets, body, _header(headers, "X-Signature"), tolerance=self.tolerance)
             record["verified"] = True
         except SignatureError as exc:
             signature_error = exc
@@ -363,9 +365,17 @@ class Simulator:
             )
         if payload is None:
             return self._finish(record, error_answer(400, "invalid_json", "body must be a JSON object"))
-        if not key:
+        if not header_key:
             return self._finish(
                 record, error_answer(400, "missing_idempotency_key", "Idempotency-Key header is missing")
+            )
+        if body_key is None:
+            return self._finish(record, error_answer(400, "missing_delivery_id", "the body has no delivery_id"))
+        if header_key != body_key:
+            # A captured push replayed under a new key is the same delivery: refuse it (v1.1).
+            return self._finish(
+                record,
+                error_answer(400, "idempotency_key_mismatch", "Idempotency-Key differs from the body's delivery_id"),
             )
         with self._lock:
             duplicate = (code, key) in self._accepted

@@ -1,4 +1,4 @@
-"""The push signature of partner protocol v1, from the partner's side.
+"""The push signature of partner protocol v1.1, from the partner's side.
 
 ``X-Signature: t=<unix seconds>,v1=<hex>`` where ``<hex>`` is HMAC-SHA256, keyed
 with the agency's shared secret, of the ASCII bytes ``<t>.`` followed by the raw
@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 import time
+from collections.abc import Sequence
 
 __all__ = ["DEFAULT_TOLERANCE", "SignatureError", "check_signature", "parse_signature", "sign", "verify"]
 
@@ -77,26 +78,40 @@ def parse_signature(header: str) -> tuple[int, list[str]]:
 
 
 def check_signature(
-    secret: bytes | str, body: bytes, header: str | None, now: float | None = None, tolerance: int = DEFAULT_TOLERANCE
+    secret: bytes | str | Sequence[bytes | str],
+    body: bytes,
+    header: str | None,
+    now: float | None = None,
+    tolerance: int = DEFAULT_TOLERANCE,
 ) -> None:
-    """Raise :class:`SignatureError` unless ``header`` signs ``body`` with ``secret``."""
+    """Raise :class:`SignatureError` unless ``header`` signs ``body`` with ``secret``.
+
+    ``secret`` may be several secrets (a partner holding the old and the new one
+    during a rotation): any ``v1`` matching any of them is enough (v1.1).
+    """
     if not header:
         raise SignatureError("missing", "X-Signature header is missing")
     timestamp, digests = parse_signature(header)
     current = time.time() if now is None else now
     if abs(current - timestamp) > tolerance:
         raise SignatureError("stale", f"signature timestamp is more than {tolerance} seconds from our clock")
-    expected = _digest(secret, body, timestamp).encode("ascii")
+    secrets = [secret] if isinstance(secret, bytes | str) else list(secret)
     # Compare every candidate, without stopping early, in constant time each.
     matched = False
-    for digest in digests:
-        matched |= hmac.compare_digest(expected, digest.encode("ascii"))
+    for key in secrets:
+        expected = _digest(key, body, timestamp).encode("ascii")
+        for digest in digests:
+            matched |= hmac.compare_digest(expected, digest.encode("ascii"))
     if not matched:
         raise SignatureError("mismatch", "signature does not match the body")
 
 
 def verify(
-    secret: bytes | str, body: bytes, header: str | None, now: float | None = None, tolerance: int = DEFAULT_TOLERANCE
+    secret: bytes | str | Sequence[bytes | str],
+    body: bytes,
+    header: str | None,
+    now: float | None = None,
+    tolerance: int = DEFAULT_TOLERANCE,
 ) -> bool:
     """Whether ``header`` is a valid, fresh signature of ``body`` under ``secret``."""
     try:

@@ -3,20 +3,37 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from agencies import roles
+
 from ..models import Delivery, DeliveryAttempt, Notification
 
 
 class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    """One attempt; ``error`` is the class of failure only (``timeout``, ``refused``, ``tls``,
+    ``network``, ``blocked_address``, ``http_3xx``/``http_4xx``/``http_5xx``), never an address or a body."""
+
     class Meta:
         model = DeliveryAttempt
         fields = ["at", "status_code", "error", "duration_ms"]
 
 
 class DeliverySerializer(serializers.ModelSerializer):
-    """One push of a task with every attempt; ``id`` is the ``Idempotency-Key``."""
+    """One push of a task with every attempt; ``id`` is the ``Idempotency-Key``.
+
+    ``last_error`` is the class of the last failure (as an attempt's ``error``);
+    ``partner_reason``, what the partner's refusal said, is given to centre roles
+    only (empty for everyone else).
+    """
 
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
     attempt_log = DeliveryAttemptSerializer(many=True, read_only=True)
+    partner_reason = serializers.SerializerMethodField()
+
+    def get_partner_reason(self, delivery) -> str:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        # The centre's people (who work failed pushes); the agency is told the class only.
+        return delivery.partner_reason if user is not None and roles.can(user, "changes_all_cases") else ""
 
     class Meta:
         model = Delivery
@@ -32,6 +49,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "delivered_at",
             "last_status",
             "last_error",
+            "partner_reason",
             "attempt_log",
         ]
         read_only_fields = fields

@@ -78,6 +78,8 @@ def live(live_server, broker, tmp_path, settings):
     settings.DELIVERY_AGENCY_CONCURRENCY = int(FAST["DELIVERY_AGENCY_CONCURRENCY"])
     settings.PLATFORM_BASE_URL = live_server.url
     sim = serve_in_thread({"agencies": {}}, live_server.url, result_delay=0.0)
+    # The endpoint rule refuses loopback: the operator's allow-list names the simulator.
+    settings.PUSH_ALLOWED_HOSTS = [f"127.0.0.1:{sim.port}"]
     config = {"agencies": {}}
     tokens = {}
     for code in PARTNERS:
@@ -87,7 +89,13 @@ def live(live_server, broker, tmp_path, settings):
         config["agencies"][code] = {"secret": secret, "token": token, "sector": agency(code).sector}
         tokens[code] = token
     sim.set_config(config)
-    env = worker_env(database_url_of(connection.settings_dict), broker.url, live_server.url, **FAST)
+    env = worker_env(
+        database_url_of(connection.settings_dict),
+        broker.url,
+        live_server.url,
+        PUSH_ALLOWED_HOSTS=",".join(settings.PUSH_ALLOWED_HOSTS),
+        **FAST,
+    )
     worker = Worker(env, concurrency=4, beat=True, logfile=tmp_path / "worker.log").start()
     yield Live(sim=sim, worker=worker, redis=broker, tokens=tokens)
     worker.stop()

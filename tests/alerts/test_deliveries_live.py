@@ -163,7 +163,8 @@ def test_partner_400_is_not_retried_and_the_task_is_flagged(live, analyst, super
     delivery.refresh_from_db()
     assert delivery.attempts == 1 and delivery.last_status == 400
     # The partner's own words (its JSON ``detail``), shown beside the failed push.
-    assert delivery.last_error == "simulated: this partner refuses the request"
+    assert delivery.partner_reason == "simulated: this partner refuses the request"
+    assert delivery.last_error == "http_4xx"  # what the agency is told: the class only
     assert len(live.sim.received("CCB")) == 1
     task.refresh_from_db()
     assert task.needs_attention and "400" in task.attention_reason

@@ -817,7 +817,7 @@ def test_cli_serves_and_stops_on_sigterm(tmp_path: Path, platform: FakePlatform,
         assert client.get(url + "/health").status_code == 200
         response = client.post(
             url + "/ICBC/",
-            content=(raw := json.dumps(make_push(platform.url)).encode()),
+            content=(raw := json.dumps(make_push(platform.url, delivery_id="k-1")).encode()),
             headers={
                 "Content-Type": "application/json",
                 "Idempotency-Key": "k-1",

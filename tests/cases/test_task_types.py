@@ -137,6 +137,7 @@ def partner(live_server, settings):
     """The demo partner on 127.0.0.1, answering pushes to the platform at ``live_server``."""
     settings.PLATFORM_BASE_URL = live_server.url
     sim = serve_in_thread({"agencies": {}}, live_server.url, result_delay=0.0)
+    settings.PUSH_ALLOWED_HOSTS = [f"127.0.0.1:{sim.port}"]  # the operator vouches for the simulator
     config: dict = {"agencies": {}}
 
     def connect(to: Agency) -> None:

@@ -144,7 +144,8 @@ def build(page: str, n: int, analyst):
                 attempts=1,
                 give_up_at=now,
                 last_status=422,
-                last_error="account details do not match",
+                last_error="http_4xx",
+                partner_reason="account details do not match",
             )
             actions.flag_task(task, reason="push refused with HTTP 422")
         return make_user("q_supervisor", "AFC", "supervisor"), reverse("attention"), {}

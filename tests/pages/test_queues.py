@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from alerts.choices import DeliveryState
+from alerts.choices import DeliveryState, http_failure
 from alerts.models import Delivery
 from alerts.tasks import partner_reason
 from cases import actions
@@ -131,7 +131,14 @@ def troubles(analyst, ccb_liaison):
         (dead, DeliveryState.DEAD, 503, "", "push dead-lettered after the retry window"),
     ):
         Delivery.objects.create(
-            task=task, agency=task.agency, state=state, attempts=3, give_up_at=now, last_status=status, last_error=error
+            task=task,
+            agency=task.agency,
+            state=state,
+            attempts=3,
+            give_up_at=now,
+            last_status=status,
+            last_error=http_failure(status),
+            partner_reason=error,
         )
         actions.flag_task(task, reason=flag)
     rejected = Task.objects.get(pk=rejected.pk)

@@ -2,10 +2,13 @@
 
 Registers each demo partner's endpoint (``URL/<CODE>/``) with a fresh secret,
 makes sure it has a partner-system API user, and writes the secrets and tokens
-to the simulator's config file.
+to the simulator's config file. The simulator's address must be on the operator's
+allow-list (``PUSH_ALLOWED_HOSTS``; ``make run`` puts it there), or the endpoint
+rule refuses it (it is on loopback and plain HTTP).
 """
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
@@ -41,7 +44,10 @@ class Command(BaseCommand):
         base = simulator_url.rstrip("/")
         out = {"agencies": {}}
         for agency in Agency.objects.filter(code__in=DEMO_PARTNERS):
-            agency, secret = set_endpoint(agency, url=f"{base}/{agency.code}/", secret=None, acting_user=None)
+            # The simulator's config is rewritten at the same moment: no overlap to wait out.
+            agency, secret = set_endpoint(
+                agency, url=f"{base}/{agency.code}/", secret=None, acting_user=None, overlap=timedelta(0)
+            )
             _user, token = ensure_api_user(username=f"{agency.code.lower()}_system", agency=agency, role="liaison")
             out["agencies"][agency.code] = {"secret": secret, "token": token, "sector": agency.sector}
         path = Path(config)
