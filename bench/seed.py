@@ -145,8 +145,7 @@ def deferred_ddl(conn, tables: list[str]) -> tuple[list[str], list[str]]:
     for oid, name, definition in conn.execute(
         "SELECT x.indexrelid, i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
         "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = ANY(%s::regclass[]) AND NOT x.indisprimary "
-        # The largest first: the n-gram (GIN) indexes take longest, so they start at once.
-        "ORDER BY (i.relam <> (SELECT oid FROM pg_am WHERE amname = 'btree')) DESC, i.relname",
+        "ORDER BY i.relname",
         [names],
     ).fetchall():
         if oid not in constraint_indexes:
@@ -201,7 +200,8 @@ def restore(dsn: str, restores: list[str], log=print, *, tolerant: bool = False)
             with ThreadPoolExecutor(len(sessions)) as pool:
                 list(pool.map(one, statements))
 
-        run_all(stages["index"])
+        # The n-gram (GIN) indexes take longest: they start first, the btrees fill in beside them.
+        run_all(sorted(stages["index"], key=lambda statement: " USING gin " not in statement))
         timings["indexes_seconds"] = round(time.perf_counter() - started, 1)
         log(f"  {len(stages['index'])} indexes built ({timings['indexes_seconds']:.0f}s)")
         mark = time.perf_counter()
