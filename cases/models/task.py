@@ -2,12 +2,21 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from coordination.exceptions import InvalidTransition
 
 from .. import task_types
-from ..choices import TASK_TRANSITIONS, ProposalState, ResultStatus, TargetKind, TaskState
+from ..choices import (
+    AWAITING_AGENCY_STATES,
+    OPEN_TASK_STATES,
+    TASK_TRANSITIONS,
+    ProposalState,
+    ResultStatus,
+    TargetKind,
+    TaskState,
+)
 from ..querysets import FollowUpProposalQuerySet, TaskQuerySet
 from .case import MONEY
 
@@ -102,6 +111,25 @@ class Task(models.Model):
             models.Index(fields=["agency", "state", "-id"], name="task_agency_state_id_idx"),
             models.Index(fields=["type", "-id"], name="task_type_id_idx"),
             models.Index(fields=["created_at"], name="task_created_idx"),
+            # The work queues over live tasks only (docs/queues.md, "Indexes"): an agency's
+            # inbox newest first and by urgency, and the supervisor's "needs attention" list
+            # in urgency order. Finished tasks (nearly all of them at a million cases) are
+            # not in these indexes, so a queue's page reads about its own rows, not history.
+            models.Index(
+                fields=["agency", "-id"],
+                name="task_inbox_new_idx",
+                condition=Q(state__in=sorted(AWAITING_AGENCY_STATES)),
+            ),
+            models.Index(
+                fields=["agency", "deadline", "id"],
+                name="task_inbox_urgent_idx",
+                condition=Q(state__in=sorted(AWAITING_AGENCY_STATES)),
+            ),
+            models.Index(
+                fields=["deadline", "id"],
+                name="task_attention_idx",
+                condition=Q(needs_attention=True) | Q(state__in=sorted(OPEN_TASK_STATES)),
+            ),
         ]
 
     def __str__(self) -> str:
