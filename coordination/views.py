@@ -22,7 +22,7 @@ from django.template import loader
 from django.utils import timezone
 from django.views import View
 
-from coordination import audit
+from coordination import audit, masking, reads
 from coordination.choices import AuditAction
 from coordination.exceptions import ActionNotAllowed, Conflict, InvalidTransition
 from coordination.filtersets import AuditRecordFilterSet, named_filters
@@ -161,6 +161,10 @@ def csv_cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _json_cell(data) -> str:
+    return json.dumps(data, ensure_ascii=False) if data else ""
+
+
 class AuditView(ScopedView):
     """The audit trail: filterable, keyset-paginated, exportable as CSV.
 
@@ -180,6 +184,9 @@ class AuditView(ScopedView):
     def get(self, request):
         rows = self.filtered(request)
         if request.GET.get("format") == "csv":
+            # An export is a read of the trail: one row saying who took which selection.
+            filters = {k: v for k, v in request.GET.items() if k in AuditRecordFilterSet.base_filters}
+            reads.primary(request, AuditAction.AUDIT_EXPORT, object_type="coordination.auditrecord", filters=filters)
             return self.csv(rows)
         page = page_of(request, rows, AUDIT_ORDER, AUDIT_PAGE)
         audit.describe(request.user, page.rows)
@@ -241,10 +248,10 @@ class AuditView(ScopedView):
                             r.action,
                             r.object_type,
                             r.object_id or "",
-                            csv_cell(r.object_repr),
+                            csv_cell(masking.mask_repr(user, r.object_type, r.object_repr)),
                             r.case_id or "",
-                            json.dumps(r.before, ensure_ascii=False) if r.before else "",
-                            json.dumps(r.after, ensure_ascii=False) if r.after else "",
+                            _json_cell(masking.mask_data(user, r.before, model=r.object_type)),
+                            _json_cell(masking.mask_data(user, r.after, model=r.object_type)),
                             csv_cell(action_label(r.action)),
                             csv_cell(r.case_label),
                             csv_cell(r.object_label),

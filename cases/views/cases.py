@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from agencies import roles
-from coordination import audit, hooks
+from coordination import audit, hooks, reads
 from coordination.choices import OFF_TIMELINE, AuditAction
 from coordination.masking import mask
 from coordination.models import AuditRecord
@@ -212,8 +212,9 @@ class CaseDetailView(ScopedView):
     def get(self, request, pk):
         case = self.get_scoped(self.scoped(Case).select_related("fraud_type", "channel", "district"), pk=pk)
         user = request.user
-        # Every read of personal data is in the audit trail.
-        audit.record(user=user, action=AuditAction.CASE_VIEW, obj=case, case_id=case.pk)
+        # Every read of a case is in the audit trail: one row for the request, listing what it
+        # showed in full (``coordination.reads``).
+        reads.primary(request, AuditAction.CASE_VIEW, obj=case, case_id=case.pk)
         victims = list(self.scoped(Victim).filter(case=case))
         links = list(
             self.scoped(CaseIdentifier)
