@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from agencies import roles
 from coordination import audit, hooks, reads
 from coordination.choices import OFF_TIMELINE, AuditAction
-from coordination.masking import mask
+from coordination.masking import mask, mask_value
 from coordination.models import AuditRecord
 from coordination.pagination import Keyset, page_of
 from coordination.views import ScopedView
@@ -198,6 +198,16 @@ class FieldCheckView(ScopedView):
                         .filter(kind=kind, value=normalise_identifier(kind, value))
                         .only("pk", "case_count")
                         .first()
+                    )
+                    # A lookup of an identifier among the cases: audited like the API's (one row).
+                    reads.primary(
+                        request,
+                        AuditAction.IDENTIFIER_LOOKUP,
+                        object_type="cases.identifier",
+                        object_id=identifier.pk if identifier else None,
+                        kind=kind,
+                        value=mask_value(kind, normalise_identifier(kind, value)),
+                        involved=bool(identifier and identifier.case_count),
                     )
                     if identifier and identifier.case_count:
                         context["known"] = identifier
