@@ -81,10 +81,10 @@ def page_names() -> set[str]:
     return set(walk(get_resolver().url_patterns))
 
 
-def plant(objects, analyst, ccb_liaison, users) -> None:
+def plant(objs, analyst, ccb_liaison, users) -> None:
     Identifier.objects.filter(value=RECEIVING_ACCOUNT).update(holder_name=TARGET["its holder"])
     done = actions.create_task(
-        objects["case"],
+        objs["case"],
         acting_user=analyst,
         type="emergency_stop_payment",
         agency=agency("CCB"),
@@ -102,20 +102,20 @@ def plant(objects, analyst, ccb_liaison, users) -> None:
         executed_at=timezone.now() - timedelta(minutes=5),
         result={"amount_held": "300.00", "onward_transfers": [onward]},
     )
-    objects["done"] = done
+    objs["done"] = done
     for user in users:
         Notification.objects.create(
             user=user, kind="rejected", title=f"退回 {VICTIM_ACCOUNT}", body="联系 13800000000", dedupe_key="planted"
         )
 
 
-def post_data(page: str, objects) -> dict:
+def post_data(page: str, objs) -> dict:
     """The form each POST row sends (as ``test_access`` does)."""
     data = dict(POST_DATA.get(page, {}))
     if page == "approve in queue":
-        data["task"] = [objects["pending"].pk]
+        data["task"] = [objs["pending"].pk]
     if page == "correct case":
-        case = objects["case"]
+        case = objs["case"]
         data.update(
             {
                 "case-fraud_type": case.fraud_type_id,
@@ -126,11 +126,11 @@ def post_data(page: str, objects) -> dict:
             }
         )
     if page == "link case":
-        data["link-reference"] = objects["lone"].reference
+        data["link-reference"] = objs["lone"].reference
     if page == "bulk accept in inbox":
-        data["task"] = [objects["task"].pk]
+        data["task"] = [objs["task"].pk]
     if page == "mark handled":
-        data["task"] = objects["pending"].pk
+        data["task"] = objs["pending"].pk
     if "agency" in data:
         data["agency"] = agency(data["agency"]).pk
     return data
@@ -144,9 +144,11 @@ def body_of(response) -> str:
 
 def test_the_walk_covers_every_page():
     reached = {
-        resolve(url({"case": _Pk(), "task": _Pk(), "pending": _Pk(), "rejected": _Pk(), "notification": _Pk()}).split(
-            "?"
-        )[0]).url_name
+        resolve(
+            url({"case": _Pk(), "task": _Pk(), "pending": _Pk(), "rejected": _Pk(), "notification": _Pk()}).split("?")[
+                0
+            ]
+        ).url_name
         for _page, _method, url, _expected in MATRIX
     }
     missing = page_names() - reached - NO_CASE_DATA
