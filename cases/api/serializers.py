@@ -516,7 +516,7 @@ class MoneyFlowSerializer(serializers.Serializer):
 
 
 class AuditRecordSerializer(serializers.Serializer):
-    """An audit row; its label and before/after masked by the one rule for the reader (``mask_data``)."""
+    """An audit row; personal data in its label and its before/after masked as the reader's role must see it."""
 
     id = serializers.IntegerField()
     at = SafeDateTimeField()
