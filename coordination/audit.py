@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import models
 
-from . import hooks
+from . import hooks, masking
 from .models import AuditRecord
 
 
@@ -69,7 +69,10 @@ def describe(user, records: list[AuditRecord], known: dict[tuple[str, int], str]
     for hook in hooks.get_hooks("audit_object_labels"):
         labels.update(hook(user, records, labels) or {})
     for record in records:
-        record.object_label = labels.get((record.object_type, record.object_id)) or record.object_repr
+        # An object gone or out of sight keeps its stored label, masked by the one rule for ``user``.
+        record.object_label = labels.get((record.object_type, record.object_id)) or masking.mask_repr(
+            user, record.object_type, record.object_repr
+        )
         case = labels.get(("cases.case", record.case_id)) if record.case_id else None
         record.case_label = (case or str(record.case_id)) if record.case_id else ""
     return records

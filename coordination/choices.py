@@ -54,9 +54,33 @@ class AuditAction(models.TextChoices):
     DELIVERY_RESEND = "delivery.resend", _("Delivery re-sent")
     # Notifications.
     NOTIFICATION_DONE = "notification.done", _("Notification marked done")
+    # Reads of personal data (``coordination.reads``): one row per request.
+    DATA_READ = "data.read", _("Personal data read")
+    IDENTIFIER_LOOKUP = "identifier.lookup", _("Identifier looked up")
+    AUDIT_EXPORT = "audit.export", _("Audit trail exported")
 
 
 #: Audited but not events of a case's timeline (nor its "new changes" poll): reads of
 #: personal data, and a person marking their notifications about the case done. Declared
 #: beside the codes, so an app adding such an action says so here, not in the case page.
-OFF_TIMELINE = frozenset({AuditAction.CASE_VIEW, AuditAction.TASK_VIEW, AuditAction.NOTIFICATION_DONE})
+OFF_TIMELINE = frozenset(
+    {
+        AuditAction.CASE_VIEW,
+        AuditAction.TASK_VIEW,
+        AuditAction.NOTIFICATION_DONE,
+        AuditAction.DATA_READ,
+        AuditAction.IDENTIFIER_LOOKUP,
+        AuditAction.AUDIT_EXPORT,
+    }
+)
+
+#: The actions that record a read of personal data (the audit trail's "who read whose data").
+READ_ACTIONS = frozenset(
+    {
+        AuditAction.CASE_VIEW,
+        AuditAction.TASK_VIEW,
+        AuditAction.DATA_READ,
+        AuditAction.IDENTIFIER_LOOKUP,
+        AuditAction.AUDIT_EXPORT,
+    }
+)

@@ -12,10 +12,12 @@ from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from . import hooks
+from .choices import READ_ACTIONS
 from .models import AuditRecord
 from .validators import MAX_OFFSET
 
@@ -95,9 +97,18 @@ class AuditRecordFilterSet(django_filters.FilterSet):
 
     def filter_case(self, queryset, name, value):
         if CASE_ID.fullmatch(value):
-            return queryset.filter(case_id=int(value))
+            return _of_case(queryset, int(value))
         # coordination imports no app, yet ``?case=`` takes a case reference as well as
         # an id: the cases app answers through the ``audit_case_reference`` hook.
         user = getattr(self.request, "user", None)
         found = [case_id for hook in hooks.get_hooks("audit_case_reference") if (case_id := hook(user, value))]
-        return queryset.filter(case_id=found[0] if found else -1)
+        return _of_case(queryset, found[0] if found else -1)
+
+
+def _of_case(queryset, case_id: int):
+    """Rows of the case: its own (``case_id``) and the reads that showed its data among other cases'.
+
+    Who read whose data: a read of one case carries its ``case_id``; a read of a list that
+    showed several cases' data lists them in ``after.cases`` (``coordination.reads``).
+    """
+    return queryset.filter(Q(case_id=case_id) | Q(action__in=READ_ACTIONS, after__cases__contains=[case_id]))

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Every read of personal data in full leaves one audit row per request.
+    "coordination.reads.ReadAuditMiddleware",
     # Last, so lockout sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -214,7 +216,7 @@ WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "coordination.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -22,11 +22,10 @@ from django.template import loader
 from django.utils import timezone
 from django.views import View
 
-from coordination import audit
+from coordination import audit, masking, reads
 from coordination.choices import AuditAction
 from coordination.exceptions import ActionNotAllowed, Conflict, InvalidTransition
 from coordination.filtersets import AuditRecordFilterSet, named_filters
-from coordination.masking import mask_value, sees_full_pii
 from coordination.models import AuditRecord
 from coordination.pagination import Keyset, page_of
 from coordination.templatetags.coordination_tags import action_label
@@ -162,48 +161,8 @@ def csv_cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-# Keys of an audit row's before/after whose values are personal data, and the kind ``mask_value`` masks them as.
-AUDIT_PERSONAL_KEYS = {
-    "name": "name",
-    "holder_name": "name",
-    "contact_name": "name",
-    "registered_name": "name",
-    "id_number": "id_number",
-    "holder_id_number": "id_number",
-    "registered_id_number": "id_number",
-    "phone": "phone",
-    "contact_phone": "phone",
-    "address": "address",
-    "contact_address": "address",
-    "account": "bank_account",
-    "from_account": "bank_account",
-    "to_account": "bank_account",
-}
-
-
-# Objects whose copied label (``object_repr``) is personal data: a victim's name, an identifier's value.
-PERSONAL_OBJECTS = frozenset({"cases.victim", "cases.identifier"})
-
-
-def masked_audit_values(data, kind: str | None = None):
-    """An audit row's ``before``/``after`` with personal values masked (``coordination.masking``'s rules).
-
-    For a reader who sees masks (not ``sees_full_pii``): each value under a
-    personal key is masked as its kind, an identifier's ``value`` as the
-    ``kind`` beside it, in nested objects and lists too. Other values are kept.
-    """
-    if isinstance(data, list):
-        return [masked_audit_values(item, kind) for item in data]
-    if not isinstance(data, dict):
-        return data
-    out = {}
-    for key, value in data.items():
-        key_kind = AUDIT_PERSONAL_KEYS.get(key) or (data.get("kind") if key == "value" else None)
-        if isinstance(value, str) and key_kind:
-            out[key] = mask_value(str(key_kind), value)
-        else:
-            out[key] = masked_audit_values(value)
-    return out
+def _json_cell(data) -> str:
+    return json.dumps(data, ensure_ascii=False) if data else ""
 
 
 class AuditView(ScopedView):
@@ -225,6 +184,9 @@ class AuditView(ScopedView):
     def get(self, request):
         rows = self.filtered(request)
         if request.GET.get("format") == "csv":
+            # An export is a read of the trail: one row saying who took which selection.
+            filters = {k: v for k, v in request.GET.items() if k in AuditRecordFilterSet.base_filters}
+            reads.primary(request, AuditAction.AUDIT_EXPORT, object_type="coordination.auditrecord", filters=filters)
             return self.csv(rows)
         page = page_of(request, rows, AUDIT_ORDER, AUDIT_PAGE)
         audit.describe(request.user, page.rows)
@@ -246,24 +208,6 @@ class AuditView(ScopedView):
 
     def csv(self, rows):
         user = self.request.user
-        full = sees_full_pii(user)
-
-        def label(r) -> str:
-            if full:
-                return r.object_repr
-            if r.object_label != r.object_repr:
-                return r.object_label  # named now, masked for the reader (``audit.describe``)
-            # The copy written with the row: a person's name is masked; an account or number (no kind to mask by)
-            # is left out, its type and id are in their columns.
-            if r.object_type in PERSONAL_OBJECTS:
-                return mask_value("name", r.object_repr) if r.object_type == "cases.victim" else ""
-            return r.object_repr
-
-        def values(data):
-            # The values as recorded for the centre; masked as on every page for a reader who sees masks.
-            if not data:
-                return ""
-            return json.dumps(data if full else masked_audit_values(data), ensure_ascii=False)
 
         class Echo:
             def write(self, value):
@@ -304,14 +248,13 @@ class AuditView(ScopedView):
                             r.action,
                             r.object_type,
                             r.object_id or "",
-                            # The label copied when written is never masked: a masked reader gets the words.
-                            csv_cell(label(r)),
+                            csv_cell(masking.mask_repr(user, r.object_type, r.object_repr)),
                             r.case_id or "",
-                            csv_cell(values(r.before)),
-                            csv_cell(values(r.after)),
+                            _json_cell(masking.mask_data(user, r.before, model=r.object_type)),
+                            _json_cell(masking.mask_data(user, r.after, model=r.object_type)),
                             csv_cell(action_label(r.action)),
                             csv_cell(r.case_label),
-                            csv_cell(label(r) if not full else r.object_label),
+                            csv_cell(r.object_label),
                         ]
                     )
 

@@ -20,7 +20,7 @@ from rest_framework import serializers
 from agencies import roles
 from agencies.models import Agency
 from coordination.api import InstantField
-from coordination.masking import mask, mask_contact, sees_full_pii
+from coordination.masking import mask, mask_contact, mask_data, mask_repr
 from coordination.validators import parse_amount
 
 from .. import task_types
@@ -387,14 +387,17 @@ class VictimSerializer(SafeModelSerializer):
     def _user(self):
         return self.context["request"].user
 
+    def _of(self, obj):
+        return ("cases.victim", obj.pk, obj.case_id)
+
     def get_name(self, obj) -> str:
-        return mask(self._user(), "name", obj.name)
+        return mask(self._user(), "name", obj.name, of=self._of(obj))
 
     def get_id_number(self, obj) -> str:
-        return mask(self._user(), "id_number", obj.id_number)
+        return mask(self._user(), "id_number", obj.id_number, of=self._of(obj))
 
     def get_phone(self, obj) -> str:
-        return mask(self._user(), "phone", obj.phone)
+        return mask(self._user(), "phone", obj.phone, of=self._of(obj))
 
 
 class CaseSerializer(FastListMixin, SafeModelSerializer):
@@ -487,7 +490,8 @@ class CaseIdentifierSerializer(SafeModelSerializer):
         fields = ["id", "kind", "value", "role", "bank", "case_count", "first_seen_at", "last_seen_at", "added_at"]
 
     def get_value(self, obj) -> str:
-        return mask(self.context["request"].user, obj.identifier.kind, obj.identifier.value)
+        user, ident = self.context["request"].user, obj.identifier
+        return mask(user, ident.kind, ident.value, of=("cases.identifier", ident.pk, obj.case_id))
 
 
 class TransferSerializer(SafeModelSerializer):
@@ -504,11 +508,14 @@ class TransferSerializer(SafeModelSerializer):
         model = Transfer
         fields = ["id", "from_account", "from_bank", "to_account", "to_bank", "amount", "at", "source", "source_task"]
 
+    def _side(self, obj, ident) -> str:
+        return mask(self.context["request"].user, ident.kind, ident.value, of=("cases.transfer", obj.pk, obj.case_id))
+
     def get_from_account(self, obj) -> str:
-        return mask(self.context["request"].user, obj.from_identifier.kind, obj.from_identifier.value)
+        return self._side(obj, obj.from_identifier)
 
     def get_to_account(self, obj) -> str:
-        return mask(self.context["request"].user, obj.to_identifier.kind, obj.to_identifier.value)
+        return self._side(obj, obj.to_identifier)
 
 
 class MoneyFlowNodeSerializer(serializers.Serializer):
@@ -534,6 +541,8 @@ class MoneyFlowSerializer(serializers.Serializer):
 
 
 class AuditRecordSerializer(serializers.Serializer):
+    """An audit row; personal data in its label and its before/after masked as the reader's role must see it."""
+
     id = serializers.IntegerField()
     at = SafeDateTimeField()
     user = serializers.CharField(source="user_name")
@@ -545,15 +554,30 @@ class AuditRecordSerializer(serializers.Serializer):
     before = serializers.JSONField(allow_null=True)
     after = serializers.JSONField(allow_null=True)
 
+    def to_representation(self, record):
+        data = super().to_representation(record)
+        user = self.context["request"].user
+        of = (record.object_type, record.object_id, record.case_id)
+        data["object"] = mask_repr(user, record.object_type, record.object_repr)
+        data["before"] = mask_data(user, record.before, model=record.object_type, of=of)
+        data["after"] = mask_data(user, record.after, model=record.object_type, of=of)
+        return data
+
 
 class ProposalSerializer(SafeModelSerializer):
     case = serializers.PrimaryKeyRelatedField(read_only=True)
-    account = serializers.CharField(source="identifier.value")
+    account = serializers.SerializerMethodField()
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = FollowUpProposal
         fields = ["id", "case", "account", "agency", "amount", "source_task", "state", "issued_task", "created_at"]
+
+    def get_account(self, obj) -> str:
+        ident = obj.identifier
+        return mask(
+            self.context["request"].user, ident.kind, ident.value, of=("cases.followupproposal", obj.pk, obj.case_id)
+        )
 
 
 class TaskCaseSerializer(serializers.Serializer):
@@ -578,14 +602,6 @@ class TaskTargetSerializer(serializers.Serializer):
     value = serializers.CharField(allow_null=True)
     holder_name = serializers.CharField(allow_blank=True)
     bank = serializers.CharField(allow_null=True)
-
-
-RESULT_MASKS = {
-    "holder_id_number": "id_number",
-    "registered_id_number": "id_number",
-    "holder_name": "name",
-    "registered_name": "name",
-}
 
 
 class TaskSerializer(FastListMixin, SafeModelSerializer):
@@ -687,11 +703,11 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
         target = obj.target
         if target is None:
             return {"kind": obj.target_kind, "value": None, "holder_name": "", "bank": None}
-        user, own = self._user(), self._own(obj)
+        user, own, of = self._user(), self._own(obj), ("cases.task", obj.pk, obj.case_id)
         return {
             "kind": target.kind,
-            "value": mask(user, target.kind, target.value, own_task_target=own),
-            "holder_name": mask(user, "name", target.holder_name, own_task_target=own),
+            "value": mask(user, target.kind, target.value, own_task_target=own, of=of),
+            "holder_name": mask(user, "name", target.holder_name, own_task_target=own, of=of),
             "bank": target.bank.code if target.bank_id else None,
         }
 
@@ -705,6 +721,7 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             self._user(),
             {"name": person["name"], "phone": person["phone"] or "", "address": person["address"] or ""},
             own_task=self._own(obj),
+            of=("cases.task", obj.pk, obj.case_id),
         )
         return {**person, **{k: v or None for k, v in shown.items() if k != "name"}, "name": shown["name"]}
 
@@ -713,20 +730,9 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
         result = obj.result
         if not isinstance(result, dict):
             return None  # nothing reported yet (or a stored value that is not an object)
-        if not result or sees_full_pii(self._user()) or self._own(obj):
-            return result
-        masked = dict(result)
-        for key, kind in RESULT_MASKS.items():
-            if isinstance(masked.get(key), str):
-                masked[key] = mask(self._user(), kind, masked[key])
-        if isinstance(masked.get("onward_transfers"), list):
-            masked["onward_transfers"] = [
-                {**row, "account_number": mask(self._user(), "bank_account", row.get("account_number", ""))}
-                if isinstance(row, dict)
-                else row
-                for row in masked["onward_transfers"]
-            ]
-        return masked
+        # The one rule on every key (``coordination.masking.FIELD_KINDS``): holders' names and IDs,
+        # onward transfers' accounts and holders. The reporting agency reads its own result.
+        return mask_data(self._user(), result, own=self._own(obj), of=("cases.task", obj.pk, obj.case_id))
 
 
 class ResultAnswerSerializer(serializers.Serializer):

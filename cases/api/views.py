@@ -18,7 +18,10 @@ from rest_framework.views import APIView
 from agencies import roles
 from agencies.choices import SECTOR_NAMES_ZH, Sector
 from agencies.models import User
+from coordination import reads
 from coordination.api import errors
+from coordination.choices import AuditAction
+from coordination.masking import mask_value
 from coordination.models import AuditRecord
 from coordination.pagination import AscendingPage, AuditPage, CasePage
 from coordination.viewsets import BaseViewSet
@@ -141,6 +144,16 @@ class IdentifierLookupView(APIView):
                 if row
                 else []
             )
+        # Who asked about which identifier is audited (one row; the value masked as the centre's trail shows it).
+        reads.primary(
+            request,
+            AuditAction.IDENTIFIER_LOOKUP,
+            object_type=Identifier._meta.label_lower,
+            object_id=row["pk"] if row else None,
+            kind=kind,
+            value=mask_value(kind, value),
+            involved=involved,
+        )
         return Response(answer)
 
 
@@ -286,7 +299,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
                     {
                         "id": ident.pk,
                         "kind": ident.kind,
-                        "value": s.mask(request.user, ident.kind, ident.value),
+                        "value": s.mask(
+                            request.user, ident.kind, ident.value, of=("cases.identifier", ident.pk, case.pk)
+                        ),
                         "bank": ident.bank.code if ident.bank_id else None,
                         "role": roles.get(ident.pk),
                     },
@@ -570,7 +585,8 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
         records = AuditRecord.objects.visible_to(request.user).filter(object_type="cases.task", object_id=task.pk)
         paginator = AuditPage()
         page = paginator.paginate_queryset(records, request, view=self)
-        return paginator.get_paginated_response(s.AuditRecordSerializer(page, many=True).data)
+        data = s.AuditRecordSerializer(page, many=True, context=self.get_serializer_context()).data
+        return paginator.get_paginated_response(data)
 
 
 class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):

@@ -24,6 +24,8 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from coordination import reads
+from coordination.choices import AuditAction
 from coordination.exceptions import Conflict
 from coordination.views import ScopedView
 
@@ -210,6 +212,8 @@ class CaseEditView(ScopedView):
 
     def show(self, case: Case, bound: dict | None = None, status: int = 200):
         user = self.request.user
+        # The correction forms hold the victims' data in full: a read of the case (one row per request).
+        reads.primary(self.request, AuditAction.CASE_VIEW, obj=case, case_id=case.pk)
         links = list(self.scoped(CaseIdentifier).filter(case=case).select_related("identifier").order_by("id"))
         linked, unlinked = linked_cases(self.scoped, case, links)
         unlink_bound = (bound or {}).get("unlink")

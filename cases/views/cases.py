@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from agencies import roles
-from coordination import audit, hooks
+from coordination import audit, hooks, reads
 from coordination.choices import OFF_TIMELINE, AuditAction
-from coordination.masking import mask
+from coordination.masking import mask, mask_value
 from coordination.models import AuditRecord
 from coordination.pagination import Keyset, page_of
 from coordination.views import ScopedView
@@ -199,6 +199,16 @@ class FieldCheckView(ScopedView):
                         .only("pk", "case_count")
                         .first()
                     )
+                    # A lookup of an identifier among the cases: audited like the API's (one row).
+                    reads.primary(
+                        request,
+                        AuditAction.IDENTIFIER_LOOKUP,
+                        object_type="cases.identifier",
+                        object_id=identifier.pk if identifier else None,
+                        kind=kind,
+                        value=mask_value(kind, normalise_identifier(kind, value)),
+                        involved=bool(identifier and identifier.case_count),
+                    )
                     if identifier and identifier.case_count:
                         context["known"] = identifier
                         context["search_url"] = reverse("case-list") + "?q=" + normalise_identifier(kind, value)
@@ -212,8 +222,9 @@ class CaseDetailView(ScopedView):
     def get(self, request, pk):
         case = self.get_scoped(self.scoped(Case).select_related("fraud_type", "channel", "district"), pk=pk)
         user = request.user
-        # Every read of personal data is in the audit trail.
-        audit.record(user=user, action=AuditAction.CASE_VIEW, obj=case, case_id=case.pk)
+        # Every read of a case is in the audit trail: one row for the request, listing what it
+        # showed in full (``coordination.reads``).
+        reads.primary(request, AuditAction.CASE_VIEW, obj=case, case_id=case.pk)
         victims = list(self.scoped(Victim).filter(case=case))
         links = list(
             self.scoped(CaseIdentifier)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from coordination import audit, hooks
+from coordination import hooks, reads
 from coordination.choices import AuditAction
 from coordination.views import ScopedView, redirect_back
 
@@ -45,7 +45,7 @@ class TaskDetailView(ScopedView):
         spec = actions.task_type(task.type)
         if task.target_id and user.is_agency_user:
             # The agency reads its target in full: that read is audited.
-            audit.record(user=user, action=AuditAction.TASK_VIEW, obj=task, case_id=task.case_id)
+            reads.primary(self.request, AuditAction.TASK_VIEW, obj=task, case_id=task.case_id)
         # Other apps' cards (alerts: the task's deliveries and their re-send buttons).
         panels = hooks.panels("task_page_panels", self, task)
         acts = permissions.can_act_for_agency(user, task)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coordination import context_processors
 from coordination.choices import AuditAction
-from coordination.masking import mask, mask_contact
+from coordination.masking import kind_of, mask, mask_contact, mask_data
 
 register = template.Library()
 
@@ -39,7 +39,20 @@ def masked_target(context, task):
         return ""
     user = context["request"].user
     own = bool(getattr(user, "agency_id", None)) and user.agency_id == task.agency_id
-    return mask(user, task.target.kind, task.target.value, own_task_target=own)
+    return mask(
+        user, task.target.kind, task.target.value, own_task_target=own, of=("cases.task", task.pk, task.case_id)
+    )
+
+
+@register.simple_tag(takes_context=True)
+def masked_holder(context, task):
+    """A task's target's holder name, by the same rule as the target (``masked_target``)."""
+    if task.target_id is None or not task.target.holder_name:
+        return ""
+    user = context["request"].user
+    own = bool(getattr(user, "agency_id", None)) and user.agency_id == task.agency_id
+    of = ("cases.task", task.pk, task.case_id)
+    return mask(user, "name", task.target.holder_name, own_task_target=own, of=of)
 
 
 @register.simple_tag(takes_context=True)
@@ -53,7 +66,7 @@ def warning_contact(context, task):
     user = context["request"].user
     own = bool(getattr(user, "agency_id", None)) and user.agency_id == task.agency_id
     contact = {"name": task.contact_name, "phone": task.contact_phone, "address": task.contact_address}
-    return mask_contact(user, contact, own_task=own)
+    return mask_contact(user, contact, own_task=own, of=("cases.task", task.pk, task.case_id))
 
 
 @register.simple_tag(name="product_name")
@@ -210,6 +223,7 @@ def _field_words(user, record):
         for f in model._meta.concrete_fields:
             fields[f.name] = fields[f.attname] = f
     kind = next((d["kind"] for d in (record.after, record.before) if isinstance(d, dict) and d.get("kind")), None)
+    of = (record.object_type, record.object_id, record.case_id)
 
     def key(name: str) -> str:
         field = fields.get(name)
@@ -225,8 +239,13 @@ def _field_words(user, record):
             return str(_("yes") if raw else _("no"))
         if isinstance(field, DateTimeField) and isinstance(raw, str) and (when := parse_datetime(raw)):
             return date_format(timezone.localtime(when) if timezone.is_aware(when) else when, "Y-m-d H:i:s")
-        if name == "value" and kind:
-            return mask(user, str(kind), str(raw))
+        if name in ("value", "target_value") and kind:
+            return mask(user, str(kind), str(raw), of=of)
+        if (field_kind := kind_of(name, model=record.object_type)) and isinstance(raw, str):
+            return mask(user, field_kind, raw, of=of)
+        if isinstance(raw, dict | list | str):
+            # A stored document (a result with its onward transfers) or free text: the one rule, key by key.
+            return str(mask_data(user, raw, of=of))
         return str(raw)
 
     def shown(name: str) -> bool:

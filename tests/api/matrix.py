@@ -146,6 +146,22 @@ name in the `api` namespace.
   `identifier=` with a whole account or phone finds nothing. The summary is shown to every
   reader and searched by every reader. (`docs/adr/0007-case-search.md`,
   `tests/cases/test_search.py`.)
+- **One masking rule, everywhere.** `coordination/masking.py` declares which fields hold
+  personal data (`FIELD_KINDS`, and `MODEL_FIELD_KINDS` for keys personal only on a model's
+  rows, such as a victim's `name`), what the mask of each kind keeps (`KEPT`) and who sees
+  it in full: `sees_full_pii` roles everything; an agency its own task's target and its own
+  result; a station its victim warning's person to reach. Serializers, template tags, the
+  audit views (before/after by key, object labels, the CSV), task results, follow-up
+  proposals and notifications (free text: long digit runs) all go through it.
+  `tests/api/test_masking_walk.py` and `tests/pages/test_masking_walk.py` plant known values
+  and walk every API operation and every page as every role.
+- **Every read of personal data is audited**, one row per request (`coordination/reads.py`):
+  the rule notes each value it lets through in full, and the request writes one row
+  (`data.read`, or `case.view`/`task.view` for those pages) listing the kinds, the objects'
+  ids and the cases; identifier lookups (`identifier.lookup`, the value masked) and exports
+  of the trail (`audit.export`, with the filters) always write theirs. The trail's `?case=`
+  finds the reads that showed that case's data among others (`after.cases`), `?user=` who
+  read it.
 - A delivery (one push of a task to its agency) is visible to whoever sees its task; only a
   supervisor (or the administrator) re-sends one, and only a failed or dead-lettered one
   (otherwise **409**). Notifications are everyone's own: the inbox, its counts, "mark

@@ -18,8 +18,7 @@ from django.urls import reverse
 
 from cases import actions
 from cases.models import Transfer, Victim
-from coordination.masking import mask_value
-from coordination.views import masked_audit_values
+from coordination.masking import mask_data_value, mask_value
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +79,7 @@ def test_nested_values_and_identifier_values_are_masked():
         "contact_name": "李四",
         "state": "completed",
     }
-    assert masked_audit_values(data) == {
+    assert mask_data_value(data) == {
         "kind": "phone",
         "value": "138****0000",
         "result": {"onward_transfers": [{"account": "6217***********5678", "bank": "CCB", "amount": "10.00"}]},

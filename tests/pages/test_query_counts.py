@@ -17,26 +17,29 @@ from cases.models import Channel, District, FraudType
 from tests.conftest import agency, make_case, make_user
 
 # page -> queries for one request: session read and save (3, with its savepoint), user,
-# the page's own reads and the choices of its filter forms.
+# the page's own reads and the choices of its filter forms [+ READ: the one read-audit row of a
+# page showing personal data in full (``coordination.reads``), whatever its number of rows; the
+# case page's ``case.view`` was already that row].
+READ = 1
 PINNED = {
-    "case list": 11,
+    "case list": 11 + READ,
     # Words: the grams index, same reads as the bare list.
-    "case list search": 11,
+    "case list search": 11 + READ,
     "case list search (auditor)": 11,
     # A whole account: its identifiers first, then the list.
-    "case list search (account)": 12,
+    "case list search (account)": 12 + READ,
     "case page": 18,  # + the stopped and frozen totals (cases.holdings)
     # Linked by a shared account and by hand, with holds on the account: the panel's three reads.
     "case page (linked)": 19,
     # + the totals, the transfers to correct and the banks (read once for all their forms).
-    "case edit": 23,
+    "case edit": 23 + READ,
     # The queues add the types' deadlines (age flags), their other-app column (alerts'
     # failed pushes) or the victim's payments (inbox), and the agency filter's choices.
-    "inbox": 11,
-    "inbox rows (htmx)": 9,
-    "inbox, searched": 11,
-    "approvals": 10,
-    "approvals, filtered": 12,
+    "inbox": 11 + READ,
+    "inbox rows (htmx)": 9 + READ,
+    "inbox, searched": 11 + READ,
+    "approvals": 10 + READ,
+    "approvals, filtered": 12 + READ,
     "needs attention": 10,
     "notifications": 9,  # its groups, their notifications (with case, task, agency), the to-do count
     "dashboard": 10,
