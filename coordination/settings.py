@@ -70,6 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response, error pages included (coordination.security).
+    "coordination.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -294,6 +296,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Only the platform's own scripts and styles; no inline code (coordination.security).
+CSP_REPORT_ONLY = _typed("CSP_REPORT_ONLY", env.bool, False)
 SECURE_REFERRER_POLICY = "same-origin"
 
 LOGGING = {
@@ -307,7 +311,12 @@ LOGGING = {
             "zone": TIME_ZONE,
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No line carries a whole resident ID, phone or account (coordination.logs); every
+    # other handler (Django's, Celery's, gunicorn's) gets the same filter at start-up.
+    "filters": {"mask_personal_data": {"()": "coordination.logs.MaskPersonalData"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_personal_data"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # httpx logs every request at INFO: one line per push attempt, already logged by alerts.tasks.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
