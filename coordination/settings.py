@@ -214,6 +214,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "coordination.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "writes": env.str("API_WRITE_RATE", default="600/min"),
+        # Identifier lookups per token, GET and POST together (coordination.throttling).
+        "identifier_lookup": env.str("API_LOOKUP_RATE", default="1200/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -239,6 +241,7 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "cases.choices.CaseStatus",
         "TaskStateEnum": "cases.choices.TaskState",
         "ResultStatusEnum": "cases.choices.ResultStatus",
+        "IdentifierKindEnum": "cases.choices.IdentifierKind",
     },
 }
 
