@@ -157,12 +157,15 @@ SESSION_COOKIE_AGE = _typed("SESSION_COOKIE_AGE", env.int, 8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Lockout after repeated failed logins (django-axes).
+# Lockout after repeated failed logins (django-axes; agencies/lockout.py): per account
+# whatever the address, and per address across accounts (a higher limit, same window).
 AXES_FAILURE_LIMIT = _typed("AXES_FAILURE_LIMIT", env.int, 5)
 AXES_COOLOFF_TIME = _typed("AXES_COOLOFF_MINUTES", env.int, 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HANDLER = "agencies.lockout.AccountAndAddressHandler"
+AXES_LOCKOUT_CALLABLE = "agencies.lockout.locked_out"
+LOGIN_ADDRESS_FAILURE_LIMIT = _typed("LOGIN_ADDRESS_FAILURE_LIMIT", env.int, 20)
 
 # guardian: no anonymous user row; per-object shares only (docs/adr/0002).
 ANONYMOUS_USER_NAME = None

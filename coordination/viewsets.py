@@ -10,6 +10,7 @@ read would only confuse them.
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, viewsets
 from rest_framework.generics import GenericAPIView
 
@@ -111,12 +112,12 @@ class SearchMixin:
     def search(self, request, *args, **kwargs):
         body = request.data
         if not isinstance(body, dict):
-            raise exceptions.ValidationError({"non_field_errors": ["Send the filters as a JSON object."]})
+            raise exceptions.ValidationError({"non_field_errors": [_("Send the filters as a JSON object.")]})
         merged = request._request.GET.copy()
         for name, value in body.items():
             values = value if isinstance(value, list) else [value]
             if any(isinstance(v, dict | list) for v in values):
-                raise exceptions.ValidationError({name: ["Give a text, number or true/false value."]})
+                raise exceptions.ValidationError({name: [_("Give a text, number or true/false value.")]})
             merged.setlist(name, ["true" if v is True else "false" if v is False else str(v) for v in values])
         # The filter backend and the paginator read ``request.query_params`` (this
         # dict); the page links are made from the real URL, which holds the cursor only.
