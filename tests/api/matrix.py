@@ -136,7 +136,12 @@ name in the `api` namespace.
   person); its task list holds its own agency's tasks only. The tests check for the
   absence of foreign rows, not only the status.
 - The identifier lookup answers every signed-in caller; only centre roles get the case
-  references (`cases`).
+  references (`cases`). It answers `GET ?kind=&value=` (the protocol's form) and `POST`
+  with the same fields in a JSON body, which keeps the value out of URLs and access logs;
+  both count against one limit per token (`API_LOOKUP_RATE`, **429** with `Retry-After`).
+- `POST cases/search/` and `POST tasks/search/` are the case and task lists with their
+  filters (`identifier`, `q`, `target`...) in the body: the list's scope, rows and pages,
+  no audit row asked of them (they read), not counted as writes.
 - **Search follows masking.** The case list's search (`?q=` on the page and the API) and
   the API's `identifier` filter reach only what the caller is shown. A role that sees
   personal data in full (`sees_full_pii`: analyst, supervisor, administrator) searches
