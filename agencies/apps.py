@@ -8,3 +8,7 @@ class AgenciesConfig(AppConfig):
     name = "agencies"
     verbose_name = _("Agencies and people")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The lockout's audit receiver (axes' user_locked_out signal).
+        from . import lockout  # noqa: F401

@@ -68,6 +68,8 @@ class Server:
                 "API_PING": "1",
                 # The write throttle would cap the task-creation scenario at its rate.
                 "API_WRITE_RATE": "1000000/min",
+                # Likewise the lookup throttle for the payment-time lookup scenario.
+                "API_LOOKUP_RATE": "1000000/min",
                 "LOG_LEVEL": "WARNING",
             }
         )

@@ -51,7 +51,7 @@ ERRORS = {
     403: OpenApiResponse(description="The role may not do this."),
     404: OpenApiResponse(description="Missing, or outside the caller's scope (same body)."),
     409: OpenApiResponse(description="Not allowed in the current state: `detail` and `state`."),
-    429: OpenApiResponse(description="Too many writes; see `Retry-After`."),
+    429: OpenApiResponse(description="Too many requests (writes, or lookups per token); see `Retry-After`."),
 }
 
 

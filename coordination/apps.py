@@ -18,6 +18,10 @@ class CoordinationConfig(AppConfig):
         autodiscover_modules("coordination_hooks")
 
         from .db import install_safe_loaders
+        from .logs import mask_every_handler
+
+        # Logging is configured before apps are ready: Django's own handlers exist now.
+        mask_every_handler()
 
         connection_created.connect(install_safe_loaders, dispatch_uid="coordination.safe_timestamp_loaders")
 

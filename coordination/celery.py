@@ -21,3 +21,6 @@ def _use_django_logging(**_kwargs) -> None:
     to this signal it leaves logging to us (``coordination.logs.ZonedFormatter``).
     """
     logging.config.dictConfig(settings.LOGGING)
+    from .logs import mask_every_handler
+
+    mask_every_handler()

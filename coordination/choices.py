@@ -17,6 +17,7 @@ class AuditAction(models.TextChoices):
     USER_CREATE = "user.create", _("User created")
     USER_UPDATE = "user.update", _("User changed")
     USER_TOKEN_CREATED = "user.token_created", _("API token created")
+    AUTH_LOCKOUT = "auth.lockout", _("Logins locked after failed attempts")
     # Cases.
     CASE_CREATE = "case.create", _("Case recorded")
     CASE_UPDATE = "case.update", _("Case corrected")

@@ -26,14 +26,15 @@ WRITES = {"429": "Too many writes; see `Retry-After`."}
 
 def add_common_error_responses(result, generator, request, public):
     """Postprocessing hook: add the common error statuses an operation does not declare."""
-    for operations in result.get("paths", {}).values():
+    for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             extra = dict(COMMON)
             if "requestBody" in operation:
                 extra.update(WITH_BODY)
-            if method in ("post", "put", "patch", "delete"):
+            # A search is POSTed but reads: the write throttle does not count it.
+            if method in ("post", "put", "patch", "delete") and not path.endswith("/search/"):
                 extra.update(WRITES)
             responses = operation["responses"]
             for code, description in extra.items():

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response, error pages included (coordination.security).
+    "coordination.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -170,12 +172,19 @@ SESSION_COOKIE_AGE = _typed("SESSION_COOKIE_AGE", env.int, 8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Lockout after repeated failed logins (django-axes).
+# Lockout after repeated failed logins (django-axes; agencies/lockout.py): per account
+# whatever the address, and per address across accounts (a higher limit, same window).
 AXES_FAILURE_LIMIT = _typed("AXES_FAILURE_LIMIT", env.int, 5)
 AXES_COOLOFF_TIME = _typed("AXES_COOLOFF_MINUTES", env.int, 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HANDLER = "agencies.lockout.AccountAndAddressHandler"
+AXES_LOCKOUT_CALLABLE = "agencies.lockout.locked_out"
+LOGIN_ADDRESS_FAILURE_LIMIT = _typed("LOGIN_ADDRESS_FAILURE_LIMIT", env.int, 20)
+# axes.W006 asks for "ip_address" among the lockout parameters; the limit per address is
+# AccountAndAddressHandler's own (a higher one, and not cleared by a success), so axes'
+# per-address count, at the account limit, would lock a whole centre behind one NAT.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # guardian: no anonymous user row; per-object shares only (docs/adr/0002).
 ANONYMOUS_USER_NAME = None
@@ -227,6 +236,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "coordination.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "writes": env.str("API_WRITE_RATE", default="600/min"),
+        # Identifier lookups per token, GET and POST together (coordination.throttling).
+        "identifier_lookup": env.str("API_LOOKUP_RATE", default="1200/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -252,6 +263,7 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "cases.choices.CaseStatus",
         "TaskStateEnum": "cases.choices.TaskState",
         "ResultStatusEnum": "cases.choices.ResultStatus",
+        "IdentifierKindEnum": "cases.choices.IdentifierKind",
     },
 }
 
@@ -331,6 +343,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Only the platform's own scripts and styles; no inline code (coordination.security).
+CSP_REPORT_ONLY = _typed("CSP_REPORT_ONLY", env.bool, False)
 SECURE_REFERRER_POLICY = "same-origin"
 
 LOGGING = {
@@ -344,7 +358,12 @@ LOGGING = {
             "zone": TIME_ZONE,
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No line carries a whole resident ID, phone or account (coordination.logs); every
+    # other handler (Django's, Celery's, gunicorn's) gets the same filter at start-up.
+    "filters": {"mask_personal_data": {"()": "coordination.logs.MaskPersonalData"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_personal_data"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # httpx logs every request at INFO: one line per push attempt, already logged by alerts.tasks.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},

@@ -168,7 +168,9 @@ def build_plan(port: int, sim_port: int, var: Path, env: dict[str, str]) -> Plan
             # every gunicorn of this user (two checkouts, or the make-run test).
             [PYTHON, "-m", "gunicorn", "coordination.wsgi", "-b", f"127.0.0.1:{port}",
              "--workers", "2", "--threads", "4", "--graceful-timeout", "5",
-             "--no-control-socket", "--access-logfile", "-"],
+             "--no-control-socket", "--access-logfile", "-",
+             # Request lines without identifiers (docs/operations.md, "Logs").
+             "--logger-class", "coordination.gunicorn_logging.AccessLogger"],
         ),
         ("worker", [*celery, "worker", "-l", "info", "--concurrency", "4"]),
         ("beat", [*celery, "beat", "-l", "info", "-s", str(var / "celerybeat-schedule")]),

@@ -24,7 +24,8 @@ from coordination.choices import AuditAction
 from coordination.masking import mask_value
 from coordination.models import AuditRecord
 from coordination.pagination import AscendingPage, AuditPage, CasePage
-from coordination.viewsets import BaseViewSet
+from coordination.throttling import LookupRateThrottle
+from coordination.viewsets import BaseViewSet, SearchMixin
 
 from .. import actions, permissions
 from ..choices import HOLDING_STATES, TaskType
@@ -99,22 +100,40 @@ class IdentifierLookupView(APIView):
     """
 
     MAX_REFERENCES = 50
+    # Per token, GET and POST together (coordination.throttling.LookupRateThrottle).
+    throttle_classes = [LookupRateThrottle]
+    throttle_scope = "identifier_lookup"
+
+    DESCRIPTION = (
+        "Payment-time check (partner protocol): is this account, phone or URL involved in cases? "
+        "Answers how many cases name it as a suspect identifier, when it was first and last seen, and "
+        "whether a stop-payment or a freeze holds money on it now. The value is normalised as stored "
+        "(spaces, +86, scheme and www. do not matter). Case references only for centre roles. "
+        "Limited per token (`API_LOOKUP_RATE`): over it, 429 with `Retry-After`."
+    )
 
     @extend_schema(
-        description=(
-            "Payment-time check (partner protocol): is this account, phone or URL involved in cases? "
-            "Answers how many cases name it as a suspect identifier, when it was first and last seen, and "
-            "whether a stop-payment or a freeze holds money on it now. The value is normalised as stored "
-            "(spaces, +86, scheme and www. do not matter). Case references only for centre roles."
-        ),
+        description=DESCRIPTION + " The protocol's form; `POST` with the same fields keeps the value out of URLs.",
         parameters=[
             OpenApiParameter("kind", str, enum=s.IdentifierKind.values, required=True),
             OpenApiParameter("value", str, required=True),
         ],
-        responses={200: s.LookupAnswerSerializer, **errors(400, 401)},
+        responses={200: s.LookupAnswerSerializer, **errors(400, 401, 429)},
     )
     def get(self, request):
-        query = s.LookupQuerySerializer(data=request.query_params)
+        return self._answer(request, request.query_params)
+
+    @extend_schema(
+        description=DESCRIPTION + " The same check with `kind` and `value` in a JSON body, so that the "
+        "value never appears in a URL, a proxy's log or a browser's history.",
+        request=s.LookupQuerySerializer,
+        responses={200: s.LookupAnswerSerializer, **errors(400, 401, 429)},
+    )
+    def post(self, request):
+        return self._answer(request, request.data)
+
+    def _answer(self, request, params):
+        query = s.LookupQuerySerializer(data=params)
         query.is_valid(raise_exception=True)
         kind = query.validated_data["kind"]
         value = normalise_identifier(kind, query.validated_data["value"])
@@ -194,7 +213,25 @@ def _lookup_row(kind: str, value: str, now) -> dict | None:
 # --- cases -----------------------------------------------------------------------
 
 
-class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+def _search_body(name: str, filterset_class) -> serializers.Serializer:
+    """The JSON body of a ``search`` action: the list's filters, by the same names."""
+    return inline_serializer(
+        name,
+        {
+            field: serializers.CharField(required=False, help_text=str(flt.extra.get("help_text") or ""))
+            for field, flt in filterset_class.base_filters.items()
+        },
+    )
+
+
+SEARCH_DESCRIPTION = (
+    "The list with its filters in a JSON body instead of the query string, so that an identifier or a "
+    "search never appears in a URL or an access log. Same scope, filters, order and pages as the list; "
+    "`next` carries only the cursor: POST the same body to it. A filter that takes several values takes a list."
+)
+
+
+class CaseViewSet(SearchMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """Cases: centre roles and auditors see all; a person sees a case shared with them; agencies none."""
 
     # Only the columns the serializers read: lists build fewer, lighter objects.
@@ -248,6 +285,16 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
             identifiers=[actions.IdentifierData(**row) for row in data.get("identifiers", [])],
         )
         return Response({"id": case.pk, "reference": case.reference}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        description=SEARCH_DESCRIPTION,
+        request=_search_body("CaseSearch", CaseFilterSet),
+        responses={200: s.CaseSerializer(many=True), **errors(400, 401)},
+    )
+    @action(detail=False, methods=["post"])
+    def search(self, request):
+        """Cases by the list's filters (``identifier``, ``q``...) sent in the body."""
+        return super().search(request)
 
     def _sub_list(self, queryset, serializer_class, pagination_class=AscendingPage):
         paginator = pagination_class()
@@ -450,7 +497,7 @@ def _tasks_data(tasks, view) -> list:
 # --- tasks -----------------------------------------------------------------------
 
 
-class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+class TaskViewSet(SearchMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """Tasks: all for the centre and auditors; only its own for an agency (liaison, manager, partner)."""
 
     # Only the related columns a task's representation reads (see TaskSerializer).
@@ -468,6 +515,16 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
     )
     serializer_class = s.TaskSerializer
     filterset_class = TaskFilterSet
+
+    @extend_schema(
+        description=SEARCH_DESCRIPTION,
+        request=_search_body("TaskSearch", TaskFilterSet),
+        responses={200: s.TaskSerializer(many=True), **errors(400, 401)},
+    )
+    @action(detail=False, methods=["post"])
+    def search(self, request):
+        """Tasks by the list's filters (``target``, ``state``...) sent in the body."""
+        return super().search(request)
 
     def _answer(self, task: Task, code: int = status.HTTP_200_OK) -> Response:
         task = self.base_queryset.get(pk=task.pk)

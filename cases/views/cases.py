@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -61,13 +62,29 @@ def sees_cases(user) -> bool:
     return roles.can(user, "sees_all_cases")
 
 
+def _fields(url: str) -> list[tuple[str, str]]:
+    """A page link's query (``?a=1&b=2``) as the hidden fields of a form that posts it."""
+    return [(name, value) for name, values in QueryDict(url[1:]).lists() for value in values] if url else []
+
+
 class CaseListView(ScopedView):
     """The API's case filters (``CaseListFilterSet``) and keyset pages (no OFFSET/COUNT)."""
 
     def allowed(self, user):
         return sees_cases(user)
 
-    def get(self, request):
+    def post(self, request):
+        """The same list with the filters in the body: a searched account or phone stays out of the URL.
+
+        The search form posts here; the next page is a form posting the same filters
+        with the position (``next_fields``), so no page of a search puts ``q`` in a URL.
+        """
+        query = request.POST.copy()
+        query.pop("csrfmiddlewaretoken", None)
+        request.GET = query  # the filters and the keyset page read request.GET
+        return self.get(request, posted=True)
+
+    def get(self, request, posted=False):
         cases = self.scoped(Case).select_related("fraud_type", "district")
         filterset = CaseListFilterSet(request.GET or None, queryset=cases, request=request)
         sort = (filterset.is_valid() and filterset.form.cleaned_data.get("sort")) or "-reported_at"
@@ -86,6 +103,9 @@ class CaseListView(ScopedView):
                 "cases": rows,
                 "next_url": page.next_url,
                 "first_url": page.first_url,
+                "posted": posted,
+                "next_fields": _fields(page.next_url) if posted else [],
+                "first_fields": _fields(page.first_url) if posted else [],
                 "nav": "cases",
             },
         )

@@ -37,10 +37,12 @@ MATRIX = """
 |---------------------------|--------|-----------|--------------|---------|------------|---------|---------|-------|---------|------|---------|
 | reference                 | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 | identifier-lookup         | GET    | -         | lookup       | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| identifier-lookup         | POST   | -         | lookup       | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 | agency-list               | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 | agency-detail             | GET    | agency    | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 | case-list                 | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 | case-list                 | POST   | -         | case         | 201     | 403        | 403     | 403     | 403   | 403     | 401  | 403     |
+| case-search               | POST   | -         | case_search  | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 | case-detail               | GET    | case      | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
 | case-identifiers          | GET    | case      | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
 | case-transfers            | GET    | case      | -            | 200     | 200        | 404     | 404     | 404   | 200     | 401  | 404     |
@@ -56,6 +58,7 @@ MATRIX = """
 | case-follow-ups           | POST   | case      | follow_ups   | 201     | 201        | 404     | 404     | 404   | 403     | 401  | 404     |
 | task-list                 | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 | task-list                 | POST   | -         | task         | 201     | 201        | 403     | 403     | 403   | 403     | 401  | 403     |
+| task-search               | POST   | -         | task_search  | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 | task-detail               | GET    | task      | -            | 200     | 200        | 200     | 200     | 404   | 200     | 401  | 200     |
 | task-events               | GET    | task      | -            | 200     | 200        | 403     | 403     | 404   | 200     | 401  | 403     |
 | task-approve              | POST   | pending   | -            | 200     | 200        | 403     | 403     | 404   | 403     | 401  | 403     |
@@ -133,7 +136,12 @@ name in the `api` namespace.
   person); its task list holds its own agency's tasks only. The tests check for the
   absence of foreign rows, not only the status.
 - The identifier lookup answers every signed-in caller; only centre roles get the case
-  references (`cases`).
+  references (`cases`). It answers `GET ?kind=&value=` (the protocol's form) and `POST`
+  with the same fields in a JSON body, which keeps the value out of URLs and access logs;
+  both count against one limit per token (`API_LOOKUP_RATE`, **429** with `Retry-After`).
+- `POST cases/search/` and `POST tasks/search/` are the case and task lists with their
+  filters (`identifier`, `q`, `target`...) in the body: the list's scope, rows and pages,
+  no audit row asked of them (they read), not counted as writes.
 - **Search follows masking.** The case list's search (`?q=` on the page and the API) and
   the API's `identifier` filter reach only what the caller is shown. A role that sees
   personal data in full (`sees_full_pii`: analyst, supervisor, administrator) searches

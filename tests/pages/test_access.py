@@ -21,6 +21,7 @@ ROLES = ("anonymous", "analyst", "supervisor", "ccb_liaison", "ccb_manager", "ic
 MATRIX = [
     ("home", "get", lambda o: reverse("home"), (302, 302, 302, 302, 302, 302, 302)),
     ("case list", "get", lambda o: reverse("case-list"), (302, 200, 200, 403, 403, 403, 200)),
+    ("case list, searched by POST", "post", lambda o: reverse("case-list"), (302, 200, 200, 403, 403, 403, 200)),
     ("case intake", "get", lambda o: reverse("case-create"), (302, 200, 403, 403, 403, 403, 403)),
     ("case page", "get", lambda o: reverse("case-detail", args=[o["case"].pk]), (302, 200, 200, 404, 404, 404, 200)),
     (
@@ -192,6 +193,7 @@ MATRIX = [
 ]
 
 POST_DATA = {
+    "case list, searched by POST": {"q": "6217000010012345678"},
     "correct case": {"do": "correct", "case-summary": "更正", "case-reason": "核对"},  # completed in the test
     "add identifier to case": {"do": "add-identifier", "identifier-kind": "phone", "identifier-value": "13912345678"},
     "link case": {"do": "link", "link-reason": "同一嫌疑人"},  # link-reference: the other case's

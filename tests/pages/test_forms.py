@@ -396,3 +396,34 @@ def test_field_check_reveals_no_counts_to_agencies(client, analyst, icbc_liaison
     data = {"field": "onward-0-account_number", "onward-0-account_number": RECEIVING_ACCOUNT}
     body = client.post(reverse("field-check"), data).content.decode()
     assert "known" not in body and "案件" not in body
+
+
+def test_case_search_by_post_keeps_the_account_out_of_urls(client, analyst):
+    """The search form posts; its pages are forms posting the same filters and the position."""
+    from tests.conftest import RECEIVING_ACCOUNT, make_case
+
+    found = [make_case(analyst) for _ in range(3)]  # every one names RECEIVING_ACCOUNT
+    other = make_case(analyst, to_account="6217000010099999999")
+    client.force_login(analyst)
+    page = client.get(reverse("case-list")).content.decode()
+    assert 'method="post" action="/cases/" class="card filters" role="search"' in page
+    from cases.views import cases as case_views
+
+    original = case_views.PAGE_SIZE
+    case_views.PAGE_SIZE = 2
+    try:
+        first = client.post(reverse("case-list"), {"q": RECEIVING_ACCOUNT})
+        body = first.content.decode()
+        assert first.status_code == 200
+        assert f"?q={RECEIVING_ACCOUNT}" not in body and "q=6217" not in body  # no link carries it
+        assert body.count(f'name="q" value="{RECEIVING_ACCOUNT}"') >= 2  # the form, and the next page's
+        fields = dict(first.context["next_fields"])
+        assert fields["q"] == RECEIVING_ACCOUNT and fields["after"]
+        second = client.post(reverse("case-list"), fields).content.decode()
+    finally:
+        case_views.PAGE_SIZE = original
+    shown = [c.reference for c in found if c.reference in body or c.reference in second]
+    assert sorted(shown) == sorted(c.reference for c in found)
+    assert other.reference not in body + second
+    # GET keeps working, as before.
+    assert other.reference not in client.get(reverse("case-list"), {"q": RECEIVING_ACCOUNT}).content.decode()

@@ -33,6 +33,11 @@ from .conftest import PASSWORD
 BROWSER_MARKS = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# axe is loaded as a same-origin script file (served by ``page.route``), so the pages keep
+# their Content-Security-Policy (script-src 'self') while axe checks them: an inline
+# ``add_script_tag(path=...)`` would be refused, and ``bypass_csp`` would check pages
+# as no user sees them.
+AXE_URL = "/__a11y__/axe.min.js"
 LANGUAGES = ("zh-CN", "en")
 VIEWPORTS = {"desk": (1440, 900), "phone": (390, 844)}
 BLOCKING = ("serious", "critical")
@@ -217,7 +222,7 @@ def build_objects(users: dict) -> dict:
 def run_axe(page) -> list[str]:
     """axe's serious and critical violations on the page, one readable line per rule."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        page.add_script_tag(url=AXE_URL)
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     lines = []
     for v in result["violations"]:
@@ -302,6 +307,10 @@ def lock_out(page, live_server) -> None:
             return
 
 
+def serve_axe(route) -> None:
+    route.fulfill(status=200, content_type="text/javascript; charset=utf-8", body=AXE.read_bytes())
+
+
 def server_error_html(language: str) -> str:
     from coordination.views import error_500
 
@@ -346,6 +355,7 @@ def test_pages_are_accessible_and_fit_a_phone(live_server, browser, screenshots,
         context.set_default_timeout(15000)
         page = context.new_page()
         page.on("pageerror", lambda exc, language=language: errors.append(f"{language}: {exc}"))
+        page.route("**" + AXE_URL, serve_axe)
         if role == "anonymous":
             page.route("**/__a11y__/500/", serve_server_error(language))
         else:
