@@ -49,6 +49,7 @@ class DemoAnswer(StrEnum):
     NUMBER_TRACE = "number_trace"  # the registered holder and related numbers
     DONE = "done"  # done_at
     WARNING = "warning"  # contacted_at, reached
+    RETURN = "return"  # every allocation returned in full
     NOTHING = "nothing"  # an empty result
 
 
@@ -122,6 +123,10 @@ class TaskTypeSpec:
     # It carries the person to reach (name, phone, address: ``Task.contact_*``), shown in
     # full to the centre and the assigned agency only (``coordination.masking.mask_contact``).
     reaches_person: bool = False
+    # The platform computes the task's amount and allocations itself from the trace of the
+    # frozen target (``cases.fund_return``); the push carries ``allocations`` (v1.1), the
+    # result ``returned``, and each victim case's ``amount_returned`` follows from it.
+    allocates_return: bool = False
     watchers: frozenset[str] = frozenset()
     page: ResultPage = field(default_factory=ResultPage)
     demo_answer: str = DemoAnswer.NOTHING
@@ -227,6 +232,8 @@ def _check(spec: TaskTypeSpec) -> None:
         problems.append("lapse watchers and delivery bounds need a holding (a lapse)")
     if not set(spec.watchers) <= set(Watcher):
         problems.append(f"unknown watchers {sorted(set(spec.watchers) - set(Watcher))}")
+    if spec.allocates_return and ("returned" not in names or tuple(spec.target_kinds) != (TargetKind.BANK_ACCOUNT,)):
+        problems.append("a return is aimed at a bank account and reports returned")
     if spec.demo_answer not in set(DemoAnswer):
         problems.append(f"unknown demo answer {spec.demo_answer!r}")
     if problems:
@@ -405,5 +412,22 @@ register(
         label=TaskType.OTHER.label,
         name_zh="其他协作",
         deadline=timedelta(days=3),
+    )
+)
+register(
+    TaskTypeSpec(
+        code="fund_return",
+        label=_("Fund return"),
+        name_zh="溯源返还",
+        # The bank executes a return within 3 working days (CBRC/MPS 2016, Art. 8).
+        deadline=timedelta(days=3),
+        sectors=FINANCIAL_SECTORS,
+        target_kinds=(TargetKind.BANK_ACCOUNT,),
+        approver=Role.SUPERVISOR,
+        needs_legal_document=True,
+        needs_filed_case=True,
+        result_fields=(r.ResultField("returned", r.returned_rows, required=True),),
+        allocates_return=True,
+        demo_answer=DemoAnswer.RETURN,
     )
 )

@@ -215,19 +215,17 @@ def close_case(
     case: Case,
     *,
     acting_user: User,
-    amount_returned: Decimal | None = None,
     summary: str = "",
     outcome: str = "",
 ) -> Case:
-    """Close a case (closure and review): the outcome, a summary, the amount returned to the victims.
+    """Close a case (closure and review): the outcome and a summary.
 
-    ``amount_returned`` ``None`` keeps what the banks' return reports added up
-    to. The audit row keeps the closing figures (lost, stopped, frozen,
-    returned) beside the state, so the review reads them as they were.
+    The amount returned is never typed: it is what the banks' fund-return
+    reports gave back to the case's victims (``submit_result``). The audit row
+    keeps the closing figures (lost, stopped, frozen, returned) beside the
+    state, so the review reads them as they were.
     """
     require(permissions.can_edit_case(acting_user), _("Only the centre closes cases."))
-    if amount_returned is not None and amount_returned < 0:
-        raise ValidationError({"amount_returned": _("The amount must not be negative.")})
     if outcome and outcome not in CaseOutcome.values:
         raise ValidationError({"outcome": _("Unknown outcome.")})
     fields = [
@@ -248,8 +246,6 @@ def close_case(
             raise Conflict(_("The case is already closed."))
         case.transition_to(CaseStatus.CLOSED)
         case.outcome, case.closure_summary, case.closed_at = outcome, summary.strip(), timezone.now()
-        if amount_returned is not None:
-            case.amount_returned = amount_returned
     return case
 
 

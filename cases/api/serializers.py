@@ -24,7 +24,7 @@ from coordination.masking import mask, mask_contact, sees_full_pii
 from coordination.validators import parse_amount
 
 from .. import task_types
-from ..choices import CaseStatus, IdentifierKind, ResultStatus, TargetKind, TaskState
+from ..choices import CaseOutcome, CaseStatus, IdentifierKind, ResultStatus, TargetKind, TaskState
 from ..models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Task, Transfer, Victim
 from ..validators import (
     MAX_AMOUNT,
@@ -260,7 +260,17 @@ class FileCaseSerializer(serializers.Serializer):
 
 
 class CloseCaseSerializer(serializers.Serializer):
-    amount_returned = MoneyField(min_value=Decimal("0.00"), required=False, default=Decimal("0.00"))
+    """How the case ended; the amount returned is not typed: it follows from the banks' return reports."""
+
+    outcome = serializers.ChoiceField(choices=CaseOutcome.choices, required=False, allow_blank=True, default="")
+    summary = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if "amount_returned" in self.initial_data:
+            raise serializers.ValidationError(
+                {"amount_returned": _("The amount returned follows from the banks' return reports; it is not typed.")}
+            )
+        return attrs
 
 
 class ShareSerializer(serializers.Serializer):
@@ -563,6 +573,20 @@ RESULT_MASKS = {
 }
 
 
+class TaskAllocationSerializer(serializers.Serializer):
+    """One victim's part of a fund return (protocol v1.1 ``allocations``), with what the bank returned."""
+
+    victim_reference = serializers.CharField()
+    case = serializers.CharField()
+    account_number = serializers.CharField()
+    bank = serializers.CharField(allow_null=True)
+    holder_name = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    traced = serializers.DecimalField(max_digits=14, decimal_places=2)
+    mixed = serializers.BooleanField()
+    returned = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
 class TaskSerializer(FastListMixin, SafeModelSerializer):
     """A task as its reader may see it.
 
@@ -579,6 +603,7 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
     result_status = serializers.ChoiceField(choices=ResultStatus.choices, allow_blank=True, read_only=True)
     result = serializers.SerializerMethodField()
     person = serializers.SerializerMethodField()
+    allocations = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
@@ -609,6 +634,7 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             "amount_held",
             "lapses_at",
             "person",
+            "allocations",
         ]
         read_only_fields = fields
 
@@ -643,6 +669,7 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             "amount_held": _money(task.amount_held),
             "lapses_at": _iso(task.lapses_at),
             "person": self.get_person(task),
+            "allocations": self.get_allocations(task),
         }
 
     def _own(self, obj) -> bool:
@@ -682,6 +709,35 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             own_task=self._own(obj),
         )
         return {**person, **{k: v or None for k, v in shown.items() if k != "name"}, "name": shown["name"]}
+
+    @extend_schema_field(TaskAllocationSerializer(many=True, allow_null=True))
+    def get_allocations(self, obj) -> list | None:
+        """A fund return's allocation (v1.1): the centre, auditors (masked) and the return's own bank only.
+
+        An agency reads only its own tasks, so no bank ever sees another bank's
+        return. One query per return task (other types read nothing).
+        """
+        spec = task_types.registry.find(obj.type)
+        if spec is None or not spec.allocates_return:
+            return None
+        user, own = self._user(), self._own(obj)
+        rows = obj.allocations.select_related("case", "victim", "account__bank").order_by("id")
+        return [
+            {
+                "victim_reference": f"{row.case.reference}/{row.victim_id or 0}",
+                "case": row.case.reference,
+                "account_number": mask(user, "bank_account", row.account.value, own_task_target=own),
+                "bank": row.account.bank.code if row.account.bank_id else None,
+                "holder_name": mask(
+                    user, "name", row.victim.name if row.victim else row.account.holder_name, own_task_target=own
+                ),
+                "amount": _money(row.amount),
+                "traced": _money(row.traced),
+                "mixed": row.mixed,
+                "returned": _money(row.returned),
+            }
+            for row in rows
+        ]
 
     @extend_schema_field({"type": "object", "additionalProperties": {}, "nullable": True})
     def get_result(self, obj):

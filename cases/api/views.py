@@ -351,14 +351,13 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
     @extend_schema(request=s.CloseCaseSerializer, responses={200: s.CaseSerializer, **errors(400, 401, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        """Close the case with the amount returned to the victims."""
+        """Close the case with its outcome; the amount returned is what the banks' return reports add up to."""
         case = self.get_object()
         _require(permissions.can_edit_case(request.user))
         body = s.CloseCaseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        case = actions.close_case(
-            case, acting_user=request.user, amount_returned=body.validated_data["amount_returned"]
-        )
+        data = body.validated_data
+        case = actions.close_case(case, acting_user=request.user, summary=data["summary"], outcome=data["outcome"])
         return Response(s.CaseSerializer(case, context=self.get_serializer_context()).data)
 
     def _share_target(self, request) -> tuple[Case, User, str]:

@@ -267,6 +267,10 @@ class CaseDetailView(ScopedView):
                 "timeline": timeline,
                 "last_event": max((r.pk for r in timeline), default=0),
                 "graph": flow_graph(user, transfers, tasks),
+                # Fund returns: what came back to this case's victims (any case's return), and
+                # the accounts a live freeze holds, each with its return page.
+                "returns": case_returns(user, case),
+                "frozen": frozen_targets(tasks),
                 "can_issue": permissions.can_create_task(user) and case.status != "closed",
                 "can_edit": permissions.can_edit_case(user),
                 "can_change": not case.is_closed
@@ -277,6 +281,21 @@ class CaseDetailView(ScopedView):
                 "nav": "cases",
             },
         )
+
+
+def frozen_targets(tasks) -> list:
+    """The accounts a completed freeze of the case holds money on, once each (from the tasks in hand)."""
+    seen = {}
+    for task in tasks:
+        if task.type == TaskType.FREEZE and task.state in HOLDING_STATES and task.amount_held and task.target_id:
+            seen.setdefault(task.target_id, task.target)
+    return list(seen.values())
+
+
+def case_returns(user, case):
+    from .fund_return import case_returns as returns
+
+    return returns(user, case)
 
 
 def flow_graph(user, transfers, tasks) -> dict:

@@ -1,0 +1,129 @@
+"""Fund return end to end: trace across serial cases, the allocation, approval, the bank's report, every case."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from alerts.payloads import allocations_body
+from cases import actions, fund_return
+from cases.models import Case, ReturnAllocation
+from coordination.exceptions import ActionNotAllowed
+from coordination.models import AuditRecord
+from tests.conftest import agency
+
+from .fund_world import RETURN_DOCUMENT, V1, V2, S, serial_world
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def prepare(world, analyst):
+    return actions.create_task(
+        world.case1,
+        acting_user=analyst,
+        type="fund_return",
+        agency=agency("CCB"),
+        target_kind="bank_account",
+        target_value=S,
+        legal_document_number=RETURN_DOCUMENT,
+    )
+
+
+def test_trace_of_the_shared_frozen_account(analyst, supervisor, ccb_liaison):
+    world = serial_world(analyst, supervisor, ccb_liaison)
+    prepared = fund_return.prepare_return(world.account)
+    assert prepared.frozen == D("9000.00")
+    by_case = {row.case.pk: row for row in prepared.rows}
+    assert by_case[world.case1.pk].traced == D("6000") and by_case[world.case1.pk].amount == D("6000.00")
+    assert by_case[world.case2.pk].traced == D("3000") and by_case[world.case2.pk].amount == D("3000.00")
+    assert by_case[world.case1.pk].account.value == V1 and by_case[world.case2.pk].account.value == V2
+    assert by_case[world.case1.pk].mixed and prepared.untraced == 0
+    assert fund_return.case_untraced(world.case1) == 0
+
+
+def test_return_prepared_approved_reported_updates_every_victim_case(analyst, supervisor, ccb_liaison):
+    world = serial_world(analyst, supervisor, ccb_liaison)
+    task = prepare(world, analyst)
+    # The platform computed the amount and the allocation itself.
+    assert task.amount == D("9000.00")
+    rows = {a.case_id: a for a in ReturnAllocation.objects.filter(task=task)}
+    assert rows[world.case1.pk].amount == D("6000.00") and rows[world.case2.pk].amount == D("3000.00")
+    body = allocations_body(task)
+    assert {(r["case"], r["account_number"], r["amount"]) for r in body} == {
+        (world.case1.reference, V1, "6000.00"),
+        (world.case2.reference, V2, "3000.00"),
+    }
+    # Four eyes: the preparer cannot approve; a supervisor does.
+    with pytest.raises(ActionNotAllowed):
+        actions.approve_task(task, acting_user=analyst)
+    task = actions.approve_task(task, acting_user=supervisor)
+    at = timezone.now().isoformat()
+    actions.submit_result(
+        task,
+        acting_user=ccb_liaison,
+        status="completed",
+        result={
+            "returned": [
+                {"account_number": V1, "amount": "6000.00", "at": at},
+                {"account_number": V2, "amount": "2500.00", "at": at},
+            ]
+        },
+    )
+    case1, case2 = Case.objects.get(pk=world.case1.pk), Case.objects.get(pk=world.case2.pk)
+    assert case1.amount_returned == D("6000.00") and case2.amount_returned == D("2500.00")
+    record = AuditRecord.objects.get(case_id=case2.pk, action="case.funds_returned")
+    assert record.before == {"amount_returned": "0.00"} and record.after["amount_returned"] == "2500.00"
+    # What is frozen now excludes what went back; the 500 not returned can be returned later.
+    assert fund_return.frozen_amount(world.account.pk) == D("500.00")
+    again = fund_return.prepare_return(world.account)
+    assert {row.case.pk: row.amount for row in again.rows} == {world.case1.pk: D("0.00"), world.case2.pk: D("500.00")}
+
+
+def test_nothing_traced_is_refused(analyst, supervisor, ccb_liaison, case):
+    case = actions.file_case(case, acting_user=analyst, filing_number="成公立字〔2026〕2号")
+    with pytest.raises(ValidationError) as error:
+        actions.create_task(
+            case,
+            acting_user=analyst,
+            type="fund_return",
+            agency=agency("CCB"),
+            target_kind="bank_account",
+            target_value="6217000010012345678",
+            legal_document_number=RETURN_DOCUMENT,
+        )
+    assert "target" in error.value.message_dict
+    assert not ReturnAllocation.objects.exists()
+
+
+def test_the_bank_cannot_return_more_or_elsewhere(analyst, supervisor, ccb_liaison):
+    world = serial_world(analyst, supervisor, ccb_liaison)
+    task = actions.approve_task(prepare(world, analyst), acting_user=supervisor)
+    at = timezone.now().isoformat()
+    for rows, key in (
+        ([{"account_number": V1, "amount": "6000.01", "at": at}], "result.returned.0.amount"),
+        ([{"account_number": "6222000000000000000", "amount": "1.00", "at": at}], "result.returned.0.account_number"),
+        ([{"account_number": V1, "amount": "1.00", "at": "yesterday"}], "result.returned.0.at"),
+        ([], "result.returned"),
+    ):
+        with pytest.raises(ValidationError) as error:
+            actions.submit_result(task, acting_user=ccb_liaison, status="completed", result={"returned": rows})
+        assert key in error.value.message_dict, error.value.message_dict
+    assert Case.objects.get(pk=world.case1.pk).amount_returned == 0
+
+
+def test_a_second_return_does_not_give_the_same_money_twice(analyst, supervisor, ccb_liaison):
+    world = serial_world(analyst, supervisor, ccb_liaison)
+    prepare(world, analyst)
+    assert fund_return.frozen_amount(world.account.pk) == 0
+    with pytest.raises(ValidationError):
+        prepare(world, analyst)
+
+
+def test_closing_shows_no_typed_return(analyst, supervisor, ccb_liaison):
+    world = serial_world(analyst, supervisor, ccb_liaison)
+    case = actions.close_case(world.case2, acting_user=analyst, summary="返还完毕", outcome="")
+    assert case.amount_returned == 0
+    with pytest.raises(TypeError):
+        actions.close_case(world.case1, acting_user=analyst, amount_returned=D("1.00"))
