@@ -75,6 +75,8 @@ class ResultPage:
     onward_transfers: bool = False
     # A result field set to the moment of submission when completed (``done_at``).
     stamp: str | None = None
+    # A fund return completed on the page returned every allocation in full, now (``returned``).
+    returns_allocations: bool = False
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -224,6 +226,8 @@ def _check(spec: TaskTypeSpec) -> None:
         problems.append(f"the page asks for {sorted(set(page.fields) - (_PAGE_FIELDS & names))}, not result fields")
     if page.stamp is not None and page.stamp not in names:
         problems.append(f"the page stamps {page.stamp!r}, not a result field")
+    if page.returns_allocations and not spec.allocates_return:
+        problems.append("the page returns allocations of a type that allocates none")
     if page.onward_transfers and not spec.feeds_flow:
         problems.append("the page asks for onward transfers the result does not take")
     if spec.holding is not None and "amount_held" not in names:
@@ -428,6 +432,7 @@ register(
         needs_filed_case=True,
         result_fields=(r.ResultField("returned", r.returned_rows, required=True),),
         allocates_return=True,
+        page=ResultPage(returns_allocations=True),
         demo_answer=DemoAnswer.RETURN,
     )
 )

@@ -95,6 +95,13 @@ class TaskDetailView(ScopedView):
         if data["status"] == ResultStatus.COMPLETED:
             if page.stamp:
                 result[page.stamp] = timezone.now().isoformat()
+            if page.returns_allocations:
+                # Completed on the page: every allocation went back in full (the API reports less).
+                now = timezone.now().isoformat()
+                result["returned"] = [
+                    {"account_number": account, "amount": f"{amount:.2f}", "at": now}
+                    for account, amount in _allocated_by_account(task).items()
+                ]
             for name in page.on_completion:
                 value = data.get(name)
                 if value in (None, "") and name in spec.required_fields:
@@ -224,3 +231,10 @@ def _allocations(user, task: Task, *, own: bool) -> list[dict]:
         }
         for row in rows
     ]
+
+
+def _allocated_by_account(task: Task) -> dict:
+    totals: dict = {}
+    for account, amount in ReturnAllocation.objects.filter(task=task).values_list("account__value", "amount"):
+        totals[account] = totals.get(account, 0) + amount
+    return totals
