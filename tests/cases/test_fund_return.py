@@ -127,3 +127,63 @@ def test_closing_shows_no_typed_return(analyst, supervisor, ccb_liaison):
     assert case.amount_returned == 0
     with pytest.raises(TypeError):
         actions.close_case(world.case1, acting_user=analyst, amount_returned=D("1.00"))
+
+
+def test_api_and_pages_flow(client, analyst, supervisor, ccb_liaison, icbc_liaison):
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    from cases.models import Task
+
+    world = serial_world(analyst, supervisor, ccb_liaison)
+    # The analyst reads the trace on the account's page, beside the money flow of both cases.
+    client.force_login(analyst)
+    url = reverse("fund-return", args=[world.case1.pk, world.account.pk])
+    html = client.get(url).content.decode()
+    assert f'data-case="{world.case2.reference}"' in html and 'id="flow"' in html and 'id="return-mixed"' in html
+    # Without a legal document: a form error, nothing created.
+    assert client.post(url, {"legal_document_number": ""}).status_code == 400
+    assert not Task.objects.filter(type="fund_return").exists()
+    # The API prepares it; an amount sent is not the platform's: it computes its own.
+    api = APIClient()
+    api.force_authenticate(analyst)
+    body = {
+        "case": world.case1.pk,
+        "type": "fund_return",
+        "agency": "CCB",
+        "target": {"kind": "bank_account", "value": S},
+        "amount": "99999.00",
+        "legal_document_number": RETURN_DOCUMENT,
+    }
+    response = api.post("/api/v1/tasks/", body, format="json")
+    assert response.status_code == 201, response.json()
+    task = response.json()
+    assert task["amount"] == "9000.00"
+    assert {(a["case"], a["amount"]) for a in task["allocations"]} == {
+        (world.case1.reference, "6000.00"),
+        (world.case2.reference, "3000.00"),
+    }
+    # The bank of the return reads the allocation in full; another bank does not see the task at all.
+    bank, other = APIClient(), APIClient()
+    bank.force_authenticate(ccb_liaison)
+    other.force_authenticate(icbc_liaison)
+    assert other.get(f"/api/v1/tasks/{task['id']}/").status_code == 404
+    assert all(task["id"] != t["id"] for t in other.get("/api/v1/tasks/").json()["results"])
+    approve = APIClient()
+    approve.force_authenticate(supervisor)
+    assert approve.post(f"/api/v1/tasks/{task['id']}/approve/").status_code == 200
+    seen = bank.get(f"/api/v1/tasks/{task['id']}/").json()
+    assert {a["account_number"] for a in seen["allocations"]} == {V1, V2}
+    # The bank reports it on the task page: every allocation in full; both cases show it.
+    client.force_login(ccb_liaison)
+    response = client.post(reverse("task-detail", args=[task["id"]]), {"status": "completed", "reason": ""})
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert Case.objects.get(pk=world.case2.pk).amount_returned == D("3000.00")
+    client.force_login(analyst)
+    page = client.get(reverse("case-detail", args=[world.case2.pk])).content.decode()
+    assert 'id="returns"' in page and "3,000.00" in page
+    closing = client.get(reverse("case-edit", args=[world.case2.pk])).content.decode()
+    assert 'id="close-untraced"' in closing and "amount_returned" not in closing
+    # Closing through the API takes no typed amount.
+    refused = api.post(f"/api/v1/cases/{world.case2.pk}/close/", {"amount_returned": "1.00"}, format="json")
+    assert refused.status_code == 400 and "amount_returned" in refused.json()
