@@ -118,5 +118,10 @@ class FundReturnForm(ActionErrorsMixin, forms.Form):
 
     error_fields = {"target": "legal_document_number", "case": "legal_document_number"}
 
-    legal_document_number = legal_document_field()
     note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built here, not at import: the accepted shapes are the administrator's (a query).
+        self.fields["legal_document_number"] = legal_document_field()
+        self.order_fields(["legal_document_number", "note"])
