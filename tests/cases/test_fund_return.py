@@ -187,3 +187,15 @@ def test_api_and_pages_flow(client, analyst, supervisor, ccb_liaison, icbc_liais
     # Closing through the API takes no typed amount.
     refused = api.post(f"/api/v1/cases/{world.case2.pk}/close/", {"amount_returned": "1.00"}, format="json")
     assert refused.status_code == 400 and "amount_returned" in refused.json()
+
+
+def test_demo_data_has_a_return_ready_to_prepare():
+    from cases.demo import SERIAL_SHARED, seed_demo
+    from cases.models import Identifier
+
+    seed_demo(cases=3)
+    account = Identifier.objects.get(value=SERIAL_SHARED[0])
+    prepared = fund_return.prepare_return(account)
+    assert prepared.frozen == D("9000.00")
+    assert sorted(row.amount for row in prepared.rows) == [D("3000.00"), D("6000.00")]
+    assert len({row.case.pk for row in prepared.rows}) == 2 and prepared.untraced == 0
