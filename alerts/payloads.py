@@ -7,7 +7,24 @@ import json
 from django.conf import settings
 from django.urls import reverse
 
-from cases.models import Task
+from cases import task_types
+from cases.models import ReturnAllocation, Task
+
+
+def allocations_body(task: Task) -> list[dict]:
+    """The protocol's ``allocations`` of a return task (v1.1), in allocation order."""
+    rows = ReturnAllocation.objects.filter(task=task).select_related("case", "victim", "account__bank").order_by("id")
+    return [
+        {
+            "victim_reference": f"{row.case.reference}/{row.victim_id or 0}",
+            "case": row.case.reference,
+            "account_number": row.account.value,
+            "bank": row.account.bank.code if row.account.bank_id else None,
+            "holder_name": row.victim.name if row.victim else row.account.holder_name,
+            "amount": f"{row.amount:.2f}",
+        }
+        for row in rows
+    ]
 
 
 def push_body(delivery) -> bytes:
@@ -40,4 +57,7 @@ def push_body(delivery) -> bytes:
     if person is not None:
         # v1.1: who a victim warning must reach; the push goes to the assigned station only.
         body["person"] = person
+    if task_types.registry.find(task.type) and task_types.get(task.type).allocates_return:
+        # v1.1: the platform's allocation of the frozen money back to the victims it traced.
+        body["allocations"] = allocations_body(task)
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

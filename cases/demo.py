@@ -143,7 +143,105 @@ def seed_demo(cases: int = 300, seed: int = 2016) -> int:
             )
             _demo_tasks(case, rng, analyst, supervisor, liaisons, index)
             created += 1
+    with transaction.atomic():
+        created += len(_serial_return(analyst, supervisor, liaisons, banks))
     return created
+
+
+# Serial cases sharing a frozen mule account: a fund return ready to prepare (docs/fund-return.md).
+SERIAL_VICTIMS = [("6222021001000000001", "ICBC", "陈静", "8000.00"), ("6222021001000000002", "BOC", "刘洋", "4000.00")]
+SERIAL_FIRST_LAYER = [("6228480000009000011", "ABC"), ("6216610000009000022", "BOC")]
+SERIAL_SHARED = ("6217000010009000033", "CCB")  # the second layer both cases reach, frozen
+SERIAL_ONWARD = ("6228480000009000044", "ABC")  # where part of it went on
+
+
+def _serial_return(analyst, supervisor, liaisons, banks) -> list[Case]:
+    """Two victims, two first-layer mules, one shared second layer frozen at CCB: 9,000 of 12,000 frozen.
+
+    Traced in the frozen account: the first victim 6,000, the second 3,000 (their money
+    mixed there before 3,000 left): the analyst opens the account's fund-return page and
+    prepares the return; a supervisor approves it.
+    """
+    now = timezone.now()
+    fraud_type = FraudType.objects.get(code="fake_investment")
+    channel, district = Channel.objects.get(code="hotline_96110"), District.objects.get(code="wuhou")
+    shared, shared_bank = SERIAL_SHARED
+    cases = []
+    for index, ((victim_account, victim_bank, name, amount), (mule, mule_bank)) in enumerate(
+        zip(SERIAL_VICTIMS, SERIAL_FIRST_LAYER, strict=True)
+    ):
+        reported = now - timedelta(hours=5 - index)
+        case = actions.create_case(
+            acting_user=analyst,
+            fraud_type=fraud_type,
+            channel=channel,
+            district=district,
+            reported_at=reported,
+            loss_amount=Decimal(amount),
+            summary="串案：资金经不同一级账户汇入同一二级账户（已冻结），可溯源返还。",
+            victims=[actions.VictimData(name=name, phone=f"1390000000{index}")],
+            transfers=[
+                actions.TransferData(
+                    from_account=victim_account,
+                    from_bank=banks[victim_bank],
+                    to_account=mule,
+                    to_bank=banks[mule_bank],
+                    amount=Decimal(amount),
+                    at=reported - timedelta(minutes=30),
+                )
+            ],
+        )
+        stop = actions.create_task(
+            case,
+            acting_user=analyst,
+            type=TaskType.EMERGENCY_STOP_PAYMENT,
+            agency=banks[mule_bank],
+            target_kind="bank_account",
+            target_value=mule,
+            amount=Decimal(amount),
+        )
+        stop = actions.approve_task(stop, acting_user=analyst)
+        onward = {
+            "account_number": shared,
+            "bank": shared_bank,
+            "holder_name": "赵某",
+            "amount": amount,
+            "at": (reported - timedelta(minutes=20)).isoformat(),
+        }
+        actions.submit_result(
+            stop,
+            acting_user=liaisons[mule_bank],
+            status="completed",
+            result={"amount_held": "0.00", "onward_transfers": [onward]},
+        )
+        cases.append(case)
+    first = actions.file_case(cases[0], acting_user=analyst, filing_number="成公立字〔2026〕901号")
+    freeze = actions.create_task(
+        first,
+        acting_user=analyst,
+        type=TaskType.FREEZE,
+        agency=banks[shared_bank],
+        target_kind="bank_account",
+        target_value=shared,
+        amount=Decimal("12000.00"),
+        legal_document_number="成公冻字〔2026〕901号",
+    )
+    freeze = actions.approve_task(freeze, acting_user=supervisor)
+    account, bank = SERIAL_ONWARD
+    moved = {
+        "account_number": account,
+        "bank": bank,
+        "holder_name": "孙某",
+        "amount": "3000.00",
+        "at": (now - timedelta(hours=2)).isoformat(),
+    }
+    actions.submit_result(
+        freeze,
+        acting_user=liaisons[shared_bank],
+        status="completed",
+        result={"amount_held": "9000.00", "onward_transfers": [moved]},
+    )
+    return cases
 
 
 def _demo_tasks(case, rng, analyst, supervisor, liaisons, index) -> None:

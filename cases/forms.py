@@ -581,13 +581,7 @@ class UnlinkCaseForm(forms.Form):
 
 
 class CloseCaseForm(forms.Form):
-    """Closure and review: how it ended, in words, and the money returned."""
+    """Closure and review: how it ended, in words (the money returned follows from the banks' return reports)."""
 
     outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *CaseOutcome.choices])
     summary = forms.CharField(label=_("Closing summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
-    amount_returned = AmountField(
-        label=_("Amount returned (yuan)"),
-        required=False,
-        allow_zero=True,
-        help_text=_("Leave empty to keep the amount the banks reported returning."),
-    )

@@ -111,3 +111,17 @@ class ReissueForm(ActionErrorsMixin, forms.Form):
             del self.fields["target_value"]
         if task.target_kind != TargetKind.BANK_ACCOUNT:
             del self.fields["amount"]
+
+
+class FundReturnForm(ActionErrorsMixin, forms.Form):
+    """Prepare a fund return: the platform computes the allocation; the preparer names the legal document."""
+
+    error_fields = {"target": "legal_document_number", "case": "legal_document_number"}
+
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built here, not at import: the accepted shapes are the administrator's (a query).
+        self.fields["legal_document_number"] = legal_document_field()
+        self.order_fields(["legal_document_number", "note"])

@@ -110,3 +110,13 @@ class CaseLinkQuerySet(CaseScopedQuerySet):
         return self.filter(shared_case_filter(user, action, case_ref="case_id")).filter(
             shared_case_filter(user, action, case_ref="other_id")
         )
+
+
+class ReturnAllocationQuerySet(CaseScopedQuerySet):
+    """A return's allocation: the centre; the bank of the return task (its own tasks only); a shared victim case."""
+
+    def _restrict(self, user, action: str) -> ReturnAllocationQuerySet:
+        shared = shared_case_filter(user, action, case_ref="case_id")
+        if action == "view" and user.policy.acts_for_own_agency and user.agency_id:
+            return self.filter(shared | Q(task__agency_id=user.agency_id))
+        return self.filter(shared)

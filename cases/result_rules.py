@@ -77,6 +77,25 @@ def clean_task_result(
             )
     if "amount_held" in cleaned and task.amount is not None and Decimal(cleaned["amount_held"]) > task.amount:
         errors.setdefault("result.amount_held", []).append(_("The amount held cannot exceed the amount requested."))
+    if spec.allocates_return and cleaned.get("returned"):
+        _check_returned(task, cleaned["returned"], errors, window, earliest, latest)
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def _check_returned(task, rows, errors, window, earliest, latest) -> None:
+    """A fund return gives back at most each allocation, and only to the accounts allocated."""
+    from .models import ReturnAllocation
+
+    allocated: dict[str, Decimal] = {}
+    for account, amount in ReturnAllocation.objects.filter(task=task).values_list("account__value", "amount"):
+        allocated[account] = allocated.get(account, Decimal("0")) + amount
+    for index, row in enumerate(rows):
+        window(f"result.returned.{index}.at", datetime.fromisoformat(row["at"]), earliest, latest)
+        if row["account_number"] not in allocated:
+            errors.setdefault(f"result.returned.{index}.account_number", []).append(
+                _("This account has no allocation in this return.")
+            )
+        elif Decimal(row["amount"]) > allocated[row["account_number"]]:
+            errors.setdefault(f"result.returned.{index}.amount", []).append(_("More than this account's allocation."))

@@ -131,6 +131,37 @@ def onward_transfers(value: Any, key: str = "onward_transfers") -> list[dict[str
     return cleaned
 
 
+def returned_rows(value: Any, key: str = "returned") -> list[dict[str, str]]:
+    """A fund return's ``returned`` (v1.1): what went back to which account, and when.
+
+    Errors are keyed ``<key>.<n>.<field>``; an account appears once.
+    """
+    if not isinstance(value, list) or not value or len(value) > MAX_ONWARD_TRANSFERS:
+        raise ValidationError({key: _("Send a list of one to 200 returns.")})
+    cleaned, accounts = [], set()
+    for index, item in enumerate(value):
+        prefix = f"{key}.{index}"
+        if not isinstance(item, dict):
+            raise ValidationError({prefix: _("Each return is an object.")})
+        account = item.get("account_number")
+        try:
+            validate_bank_account(account if isinstance(account, str) else "")
+        except ValidationError as exc:
+            raise ValidationError({f"{prefix}.account_number": exc.messages}) from None
+        account = normalise_account(account)
+        if account in accounts:
+            raise ValidationError({f"{prefix}.account_number": _("Each account appears once.")})
+        accounts.add(account)
+        cleaned.append(
+            {
+                "account_number": account,
+                "amount": _money(item.get("amount"), f"{prefix}.amount"),
+                "at": _time(item.get("at"), f"{prefix}.at").isoformat(),
+            }
+        )
+    return cleaned
+
+
 def clean_result(fields: Sequence[ResultField], status: str, result: Any) -> dict[str, Any]:
     """``result`` in canonical form against a type's ``fields``, or errors; unknown fields are refused."""
     if status not in ResultStatus.values:

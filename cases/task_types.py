@@ -49,6 +49,7 @@ class DemoAnswer(StrEnum):
     NUMBER_TRACE = "number_trace"  # the registered holder and related numbers
     DONE = "done"  # done_at
     WARNING = "warning"  # contacted_at, reached
+    RETURN = "return"  # every allocation returned in full
     NOTHING = "nothing"  # an empty result
 
 
@@ -74,6 +75,8 @@ class ResultPage:
     onward_transfers: bool = False
     # A result field set to the moment of submission when completed (``done_at``).
     stamp: str | None = None
+    # A fund return completed on the page returned every allocation in full, now (``returned``).
+    returns_allocations: bool = False
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -122,6 +125,10 @@ class TaskTypeSpec:
     # It carries the person to reach (name, phone, address: ``Task.contact_*``), shown in
     # full to the centre and the assigned agency only (``coordination.masking.mask_contact``).
     reaches_person: bool = False
+    # The platform computes the task's amount and allocations itself from the trace of the
+    # frozen target (``cases.fund_return``); the push carries ``allocations`` (v1.1), the
+    # result ``returned``, and each victim case's ``amount_returned`` follows from it.
+    allocates_return: bool = False
     watchers: frozenset[str] = frozenset()
     page: ResultPage = field(default_factory=ResultPage)
     demo_answer: str = DemoAnswer.NOTHING
@@ -219,6 +226,8 @@ def _check(spec: TaskTypeSpec) -> None:
         problems.append(f"the page asks for {sorted(set(page.fields) - (_PAGE_FIELDS & names))}, not result fields")
     if page.stamp is not None and page.stamp not in names:
         problems.append(f"the page stamps {page.stamp!r}, not a result field")
+    if page.returns_allocations and not spec.allocates_return:
+        problems.append("the page returns allocations of a type that allocates none")
     if page.onward_transfers and not spec.feeds_flow:
         problems.append("the page asks for onward transfers the result does not take")
     if spec.holding is not None and "amount_held" not in names:
@@ -227,6 +236,8 @@ def _check(spec: TaskTypeSpec) -> None:
         problems.append("lapse watchers and delivery bounds need a holding (a lapse)")
     if not set(spec.watchers) <= set(Watcher):
         problems.append(f"unknown watchers {sorted(set(spec.watchers) - set(Watcher))}")
+    if spec.allocates_return and ("returned" not in names or tuple(spec.target_kinds) != (TargetKind.BANK_ACCOUNT,)):
+        problems.append("a return is aimed at a bank account and reports returned")
     if spec.demo_answer not in set(DemoAnswer):
         problems.append(f"unknown demo answer {spec.demo_answer!r}")
     if problems:
@@ -405,5 +416,23 @@ register(
         label=TaskType.OTHER.label,
         name_zh="其他协作",
         deadline=timedelta(days=3),
+    )
+)
+register(
+    TaskTypeSpec(
+        code="fund_return",
+        label=_("Fund return"),
+        name_zh="溯源返还",
+        # The bank executes a return within 3 working days (CBRC/MPS 2016, Art. 8).
+        deadline=timedelta(days=3),
+        sectors=FINANCIAL_SECTORS,
+        target_kinds=(TargetKind.BANK_ACCOUNT,),
+        approver=Role.SUPERVISOR,
+        needs_legal_document=True,
+        needs_filed_case=True,
+        result_fields=(r.ResultField("returned", r.returned_rows, required=True),),
+        allocates_return=True,
+        page=ResultPage(returns_allocations=True),
+        demo_answer=DemoAnswer.RETURN,
     )
 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import attention, case_edit, cases, dashboard, measures, queues, tasks
+from .views import attention, case_edit, cases, dashboard, fund_return, measures, queues, tasks
 
 urlpatterns = [
     path("", cases.home, name="home"),
@@ -12,6 +12,11 @@ urlpatterns = [
     # Before the catch-all of one-click actions below.
     path("cases/<int:pk>/edit/", case_edit.CaseEditView.as_view(), name="case-edit"),
     path("cases/<int:pk>/freezes/convert/", measures.ConvertFreezesView.as_view(), name="convert-freezes"),
+    path(
+        "cases/<int:pk>/fund-return/<int:identifier>/",
+        fund_return.FundReturnView.as_view(),
+        name="fund-return",
+    ),
     path("cases/<int:pk>/measures/<str:type>/", measures.MeasureCreateView.as_view(), name="measure-create"),
     path(
         "cases/<int:pk>/<str:what>/",

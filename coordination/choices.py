@@ -31,6 +31,7 @@ class AuditAction(models.TextChoices):
     CASE_PSEUDONYMISE = "case.pseudonymise", _("Personal data pseudonymised (retention)")
     VICTIM_CREATE = "victim.create", _("Victim added")
     VICTIM_UPDATE = "victim.update", _("Victim corrected")
+    CASE_FUNDS_RETURNED = "case.funds_returned", _("Frozen funds returned to the victim")
     CASE_FOLLOW_UPS_PROPOSED = "case.follow_ups_proposed", _("Follow-ups proposed")
     IDENTIFIER_LINK = "identifier.link", _("Identifier linked")
     TRANSFER_CREATE = "transfer.create", _("Transfer recorded")

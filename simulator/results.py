@@ -212,6 +212,15 @@ def build_result(
         result = {"done_at": _iso(now)}
     elif answer == DemoAnswer.NUMBER_TRACE:
         result = _number_trace(push, agency, rng)
+    elif answer == DemoAnswer.RETURN:
+        # Every allocation back in full to the victim's account.
+        result = {
+            "returned": [
+                {"account_number": row["account_number"], "amount": row["amount"], "at": _iso(now)}
+                for row in push.get("allocations") or []
+                if isinstance(row, dict) and row.get("account_number") and parse_amount(row.get("amount"))
+            ]
+        }
     elif answer == DemoAnswer.WARNING:
         result = {"contacted_at": _iso(now), "outcome": "reached"}
     else:

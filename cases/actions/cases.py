@@ -213,11 +213,11 @@ def file_case(case: Case, *, acting_user: User, filing_number: str) -> Case:
 CLOSURE_SUMMARY_MAX = 20000
 
 
-def closure_errors(*, amount_returned: Decimal | None, summary: str, outcome: str) -> dict[str, list[str]]:
+def closure_errors(*, summary: str, outcome: str) -> dict[str, list[str]]:
     """What is wrong with a closure, by field: the page's form and the API ask the same.
 
-    The outcome (one of ``CaseOutcome``) and a summary in words are required; the
-    amount returned is optional (``None`` keeps what the banks reported) and not negative.
+    The outcome (one of ``CaseOutcome``) and a summary in words are required; the amount
+    returned is never typed (it follows from the banks' fund-return reports).
     """
     errors: dict[str, list[str]] = {}
     if not outcome:
@@ -229,8 +229,6 @@ def closure_errors(*, amount_returned: Decimal | None, summary: str, outcome: st
         errors["summary"] = [_("Write the closing summary.")]
     elif len(summary) > CLOSURE_SUMMARY_MAX:
         errors["summary"] = [_("The summary is too long.")]
-    if amount_returned is not None and amount_returned < 0:
-        errors["amount_returned"] = [_("The amount must not be negative.")]
     return errors
 
 
@@ -239,18 +237,18 @@ def close_case(
     case: Case,
     *,
     acting_user: User,
-    amount_returned: Decimal | None = None,
     summary: str = "",
     outcome: str = "",
 ) -> Case:
-    """Close a case (closure and review): the outcome, a summary, the amount returned to the victims.
+    """Close a case (closure and review): the outcome and a summary.
 
-    ``amount_returned`` ``None`` keeps what the banks' return reports added up
-    to. The audit row keeps the closing figures (lost, stopped, frozen,
-    returned) beside the state, so the review reads them as they were.
+    The amount returned is never typed: it is what the banks' fund-return
+    reports gave back to the case's victims (``submit_result``). The audit row
+    keeps the closing figures (lost, stopped, frozen, returned) beside the
+    state, so the review reads them as they were.
     """
     require(permissions.can_edit_case(acting_user), _("Only the centre closes cases."))
-    errors = closure_errors(amount_returned=amount_returned, summary=summary, outcome=outcome)
+    errors = closure_errors(summary=summary, outcome=outcome)
     if errors:
         raise ValidationError(errors)
     fields = [
@@ -273,8 +271,6 @@ def close_case(
             raise Conflict(_("The case is already closed."))
         case.transition_to(CaseStatus.CLOSED)
         case.outcome, case.closure_summary, case.closed_at = outcome, summary.strip(), timezone.now()
-        if amount_returned is not None:
-            case.amount_returned = amount_returned
     return case
 
 

@@ -26,7 +26,7 @@ from ..choices import (
     TaskType,
     TransferSource,
 )
-from ..models import FollowUpProposal, Task
+from ..models import Case, FollowUpProposal, ReturnAllocation, Task
 from ..result_rules import clean_task_result
 from .common import NoChange, notify, require
 from .identifiers import add_identifier, add_transfer
@@ -92,6 +92,8 @@ def submit_result(
     if spec.holding is not None:
         # The case's stopped and frozen totals, counted once (a freeze takes over from its stop-payment).
         holdings.refresh_totals(task.case_id)
+    if spec.allocates_return and status == ResultStatus.COMPLETED and cleaned.get("returned"):
+        _take_returns(task, cleaned["returned"], acting_user)
     if spec.feeds_flow and cleaned.get("onward_transfers"):
         _take_onward_transfers(task, cleaned["onward_transfers"], acting_user)
     notify(TaskEvent.RESULT, task)
@@ -100,6 +102,39 @@ def submit_result(
 
 def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _take_returns(task: Task, rows: list[dict], acting_user: User) -> None:
+    """The bank's ``returned`` onto each allocation, and each victim case's amount returned from them.
+
+    An account's amount goes to its allocations in order, each at most its
+    allocation (the rules refused more). Every victim case changed gets an
+    audit row with its amount returned before and after.
+    """
+    allocations = list(ReturnAllocation.objects.filter(task=task).select_related("account").order_by("id"))
+    by_case: dict[int, Decimal] = {}
+    for row in rows:
+        left, at = Decimal(row["amount"]), datetime.fromisoformat(row["at"])
+        for allocation in allocations:
+            if allocation.account.value != row["account_number"] or left <= 0:
+                continue
+            part = min(left, allocation.amount)
+            allocation.returned, allocation.returned_at = part, at
+            allocation.save(update_fields=["returned", "returned_at"])
+            by_case[allocation.case_id] = by_case.get(allocation.case_id, Decimal("0.00")) + part
+            left -= part
+    for case in Case.objects.select_for_update().filter(pk__in=by_case).order_by("pk"):
+        before = case.amount_returned
+        case.amount_returned = before + by_case[case.pk]
+        case.save(update_fields=["amount_returned", "updated_at"])
+        audit.record(
+            user=acting_user,
+            action=AuditAction.CASE_FUNDS_RETURNED,
+            obj=case,
+            case_id=case.pk,
+            before={"amount_returned": f"{before}"},
+            after={"amount_returned": f"{case.amount_returned}", "task": task.pk},
+        )
 
 
 def _take_onward_transfers(task: Task, transfers: list[dict], acting_user: User) -> None:

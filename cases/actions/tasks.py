@@ -27,7 +27,8 @@ from coordination.exceptions import ActionNotAllowed, InvalidTransition
 
 from .. import holdings, permissions, signals, task_types
 from ..choices import CaseStatus, IdentifierRole, TargetKind, TaskEvent, TaskState
-from ..models import Case, Identifier, Task, TaskTypeConfig, Victim
+from ..fund_return import prepare_return
+from ..models import Case, Identifier, ReturnAllocation, Task, TaskTypeConfig, Victim
 from ..task_types import TaskTypeSpec
 from ..validators import normalise_identifier, validate_amount, validate_victim_phone
 from .common import NoChange, change_row, notify, require
@@ -226,6 +227,17 @@ def create_task(
             )
         except ValidationError as exc:
             raise ValidationError({"target": exc.messages}) from None
+    allocation = None
+    if spec.allocates_return and target is not None:
+        # The platform's own trace and allocation, under the account's lock: two returns
+        # prepared at once cannot give the same frozen money twice.
+        lock_target(target.pk)
+        allocation = prepare_return(target)
+        if not allocation.allocation.parts:
+            raise ValidationError(
+                {"target": _("Nothing frozen on this account can be traced to a victim: there is nothing to return.")}
+            )
+        amount = allocation.allocation.allocated
     if spec.target_limit is not None and target is not None:
         # Counted under the identifier's row lock: concurrent issuers wait here, then see each other's tasks.
         lock_target(target.pk)
@@ -245,6 +257,20 @@ def create_task(
         created_by=acting_user,
         **person,
     )
+    if allocation is not None:
+        ReturnAllocation.objects.bulk_create(
+            ReturnAllocation(
+                task=task,
+                case=row.case,
+                victim=row.victim,
+                account=row.account,
+                traced=row.traced.quantize(Decimal("0.01")),
+                amount=row.amount,
+                mixed=row.mixed,
+            )
+            for row in allocation.rows
+            if row.amount > 0
+        )
     case.agencies.add(agency)
     audit_task(acting_user, AuditAction.TASK_CREATE, task)
     return task

@@ -261,19 +261,22 @@ class FileCaseSerializer(serializers.Serializer):
 
 
 class CloseCaseSerializer(serializers.Serializer):
-    """Closure and review, as the case page's close form: how it ended, a summary, the money returned."""
+    """Closure and review, as the case page's close form: how it ended and a summary.
+
+    The amount returned is not typed: it follows from the banks' fund-return reports.
+    """
 
     outcome = serializers.ChoiceField(choices=CaseOutcome.choices, help_text=_("How the case ended."))
     summary = serializers.CharField(
         max_length=CLOSURE_SUMMARY_MAX, help_text=_("The closing summary, in words: what was done and recovered.")
     )
-    amount_returned = MoneyField(
-        min_value=Decimal("0.00"),
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text=_("Omitted or null: keep the amount the banks reported returning."),
-    )
+
+    def validate(self, attrs):
+        if "amount_returned" in self.initial_data:
+            raise serializers.ValidationError(
+                {"amount_returned": _("The amount returned follows from the banks' return reports; it is not typed.")}
+            )
+        return attrs
 
 
 class ShareSerializer(serializers.Serializer):
@@ -604,6 +607,28 @@ class TaskTargetSerializer(serializers.Serializer):
     bank = serializers.CharField(allow_null=True)
 
 
+RESULT_MASKS = {
+    "holder_id_number": "id_number",
+    "registered_id_number": "id_number",
+    "holder_name": "name",
+    "registered_name": "name",
+}
+
+
+class TaskAllocationSerializer(serializers.Serializer):
+    """One victim's part of a fund return (protocol v1.1 ``allocations``), with what the bank returned."""
+
+    victim_reference = serializers.CharField()
+    case = serializers.CharField()
+    account_number = serializers.CharField()
+    bank = serializers.CharField(allow_null=True)
+    holder_name = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    traced = serializers.DecimalField(max_digits=14, decimal_places=2)
+    mixed = serializers.BooleanField()
+    returned = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
 class TaskSerializer(FastListMixin, SafeModelSerializer):
     """A task as its reader may see it.
 
@@ -620,6 +645,7 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
     result_status = serializers.ChoiceField(choices=ResultStatus.choices, allow_blank=True, read_only=True)
     result = serializers.SerializerMethodField()
     person = serializers.SerializerMethodField()
+    allocations = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
@@ -650,6 +676,7 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             "amount_held",
             "lapses_at",
             "person",
+            "allocations",
         ]
         read_only_fields = fields
 
@@ -684,6 +711,7 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             "amount_held": _money(task.amount_held),
             "lapses_at": _iso(task.lapses_at),
             "person": self.get_person(task),
+            "allocations": self.get_allocations(task),
         }
 
     def _own(self, obj) -> bool:
@@ -724,6 +752,35 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             of=("cases.task", obj.pk, obj.case_id),
         )
         return {**person, **{k: v or None for k, v in shown.items() if k != "name"}, "name": shown["name"]}
+
+    @extend_schema_field(TaskAllocationSerializer(many=True, allow_null=True))
+    def get_allocations(self, obj) -> list | None:
+        """A fund return's allocation (v1.1): the centre, auditors (masked) and the return's own bank only.
+
+        An agency reads only its own tasks, so no bank ever sees another bank's
+        return. One query per return task (other types read nothing).
+        """
+        spec = task_types.registry.find(obj.type)
+        if spec is None or not spec.allocates_return:
+            return None
+        user, own = self._user(), self._own(obj)
+        rows = obj.allocations.select_related("case", "victim", "account__bank").order_by("id")
+        return [
+            {
+                "victim_reference": f"{row.case.reference}/{row.victim_id or 0}",
+                "case": row.case.reference,
+                "account_number": mask(user, "bank_account", row.account.value, own_task_target=own),
+                "bank": row.account.bank.code if row.account.bank_id else None,
+                "holder_name": mask(
+                    user, "name", row.victim.name if row.victim else row.account.holder_name, own_task_target=own
+                ),
+                "amount": _money(row.amount),
+                "traced": _money(row.traced),
+                "mixed": row.mixed,
+                "returned": _money(row.returned),
+            }
+            for row in rows
+        ]
 
     @extend_schema_field({"type": "object", "additionalProperties": {}, "nullable": True})
     def get_result(self, obj):

@@ -413,19 +413,13 @@ class CaseViewSet(SearchMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=s.CloseCaseSerializer, responses={200: s.CaseSerializer, **errors(400, 401, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        """Close the case: its outcome, the closing summary and, optionally, the amount returned to the victims."""
+        """Close the case: its outcome and summary; the amount returned follows from the banks' return reports."""
         case = self.get_object()
         _require(permissions.can_edit_case(request.user))
         body = s.CloseCaseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        case = actions.close_case(
-            case,
-            acting_user=request.user,
-            amount_returned=data["amount_returned"],
-            summary=data["summary"],
-            outcome=data["outcome"],
-        )
+        case = actions.close_case(case, acting_user=request.user, summary=data["summary"], outcome=data["outcome"])
         return Response(s.CaseSerializer(case, context=self.get_serializer_context()).data)
 
     def _share_target(self, request) -> tuple[Case, User, str]:

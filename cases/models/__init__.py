@@ -1,4 +1,5 @@
 from .case import Case, CaseGroupObjectPermission, CaseLink, CaseUserObjectPermission, Victim
+from .fund_return import ReturnAllocation
 from .identifier import CaseIdentifier, Identifier, Transfer
 from .legal import LegalDocument, LegalDocumentFormat
 from .reference import Channel, District, FraudType, TaskTypeConfig
@@ -17,6 +18,7 @@ __all__ = [
     "Identifier",
     "LegalDocument",
     "LegalDocumentFormat",
+    "ReturnAllocation",
     "Task",
     "TaskTypeConfig",
     "Transfer",

@@ -29,7 +29,7 @@ from coordination.choices import AuditAction
 from coordination.exceptions import Conflict
 from coordination.views import ScopedView
 
-from .. import actions, holdings, permissions, task_types
+from .. import actions, fund_return, holdings, permissions, task_types
 from ..choices import CaseLinkState
 from ..forms import (
     AddIdentifierForm,
@@ -236,6 +236,10 @@ class CaseEditView(ScopedView):
             "can_edit": permissions.can_edit_case(user),
             "can_extend": permissions.can_extend_case(user),
             "can_link": permissions.can_link_cases(user),
+            # The closing figures: frozen money no victim's trace claims (docs/fund-return.md).
+            "untraced_remainder": fund_return.case_untraced(case)
+            if permissions.can_edit_case(user) and not case.is_closed
+            else None,
             "nav": "cases",
             **{name.replace("-", "_") + "_form": form for name, form in self.forms(case, bound or {}).items()},
         }
@@ -400,7 +404,6 @@ class CaseEditView(ScopedView):
             actions.close_case(
                 case,
                 acting_user=self.request.user,
-                amount_returned=data.get("amount_returned"),
                 summary=data["summary"],
                 outcome=data["outcome"],
             )

@@ -22,7 +22,7 @@ from coordination.views import ScopedView
 
 from .. import actions, holdings, measures, permissions
 from ..audit_labels import known_labels
-from ..choices import IdentifierKind, ProposalState, TaskState, TaskType
+from ..choices import HOLDING_STATES, IdentifierKind, ProposalState, TaskState, TaskType
 from ..filtersets import CaseListFilterSet
 from ..forms import CaseIntakeForm, FileCaseForm, TransferFormSet
 from ..models import Case, CaseIdentifier, FollowUpProposal, Identifier, Task, Transfer, Victim
@@ -300,6 +300,10 @@ class CaseDetailView(ScopedView):
                 "graph": flow_graph(user, transfers, tasks),
                 # Stopped and frozen now, each yuan counted once (cases.holdings, docs/holdings.md).
                 "held": holdings.case_totals([case.pk])[case.pk],
+                # Fund returns: what came back to this case's victims (any case's return), and
+                # the accounts a live freeze holds, each with its return page.
+                "returns": case_returns(user, case),
+                "frozen": frozen_targets(tasks),
                 "can_issue": permissions.can_create_task(user) and case.status != "closed",
                 "can_edit": permissions.can_edit_case(user),
                 "can_change": not case.is_closed
@@ -310,6 +314,21 @@ class CaseDetailView(ScopedView):
                 "nav": "cases",
             },
         )
+
+
+def frozen_targets(tasks) -> list:
+    """The accounts a completed freeze of the case holds money on, once each (from the tasks in hand)."""
+    seen = {}
+    for task in tasks:
+        if task.type == TaskType.FREEZE and task.state in HOLDING_STATES and task.amount_held and task.target_id:
+            seen.setdefault(task.target_id, task.target)
+    return list(seen.values())
+
+
+def case_returns(user, case):
+    from .fund_return import case_returns as returns
+
+    return returns(user, case)
 
 
 def flow_graph(user, transfers, tasks) -> dict:

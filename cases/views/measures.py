@@ -90,6 +90,9 @@ class MeasureCreateView(CaseScopedActionView):
 
     def get(self, request, pk, type):
         case, spec, identifier, agencies = self.setup_measure(pk, type)
+        if spec.allocates_return and identifier is not None:
+            # The platform computes a return's allocation: its own page shows the trace.
+            return redirect("fund-return", pk=case.pk, identifier=identifier.pk)
         candidates = list(agencies)
         proposed = measures.proposed_agency(spec, candidates, case, identifier)
         initial = {"agency": proposed.pk if proposed else None}
@@ -104,6 +107,8 @@ class MeasureCreateView(CaseScopedActionView):
 
     def post(self, request, pk, type):
         case, spec, identifier, agencies = self.setup_measure(pk, type)
+        if spec.allocates_return and identifier is not None:
+            return redirect("fund-return", pk=case.pk, identifier=identifier.pk)
         form = MeasureForm(request.POST, spec=spec, agencies=agencies, identifier=identifier)
         if not form.is_valid():
             return self.show(case, spec, identifier, form, status=400)

@@ -14,12 +14,13 @@ from django.utils.translation import gettext_lazy
 
 from coordination import hooks, reads
 from coordination.choices import AuditAction
+from coordination.masking import mask
 from coordination.views import ScopedView, redirect_back
 
 from .. import actions, permissions
 from ..choices import AWAITING_AGENCY_STATES, OPEN_TASK_STATES, ResultStatus, TaskState
 from ..forms import OnwardFormSet, RejectForm, ResultForm
-from ..models import Task
+from ..models import ReturnAllocation, Task
 
 # What the page says when a result field the type requires is left empty.
 REQUIRED_ON_PAGE = {"amount_held": gettext_lazy("Enter the amount held (0 if nothing could be held).")}
@@ -67,6 +68,7 @@ class TaskDetailView(ScopedView):
                 # Four eyes: the creator is told another supervisor approves it, and offered no button.
                 "awaits_another": pending and permissions.awaits_another_approver(user, task, spec.needs_supervisor),
                 "can_withdraw": task.state in OPEN_TASK_STATES and permissions.can_cancel(user),
+                "allocations": _allocations(user, task, own=acts) if spec.allocates_return else None,
                 "return_error": return_error,
                 "return_reason": self.request.POST.get("reason", "") if return_error else "",
                 "nav": "inbox" if user.is_agency_user else "cases",
@@ -93,6 +95,13 @@ class TaskDetailView(ScopedView):
         if data["status"] == ResultStatus.COMPLETED:
             if page.stamp:
                 result[page.stamp] = timezone.now().isoformat()
+            if page.returns_allocations:
+                # Completed on the page: every allocation went back in full (the API reports less).
+                now = timezone.now().isoformat()
+                result["returned"] = [
+                    {"account_number": account, "amount": f"{amount:.2f}", "at": now}
+                    for account, amount in _allocated_by_account(task).items()
+                ]
             for name in page.on_completion:
                 value = data.get(name)
                 if value in (None, "") and name in spec.required_fields:
@@ -196,3 +205,36 @@ class TaskActionView(ScopedView):
         else:
             raise PermissionDenied
         return redirect_back(request, reverse("task-detail", args=[task.pk]))
+
+
+def _allocations(user, task: Task, *, own: bool) -> list[dict]:
+    """A fund return's allocation as ``user`` reads it: in full for the return's own bank, masked otherwise."""
+    rows = (
+        ReturnAllocation.objects.visible_to(user)
+        .filter(task=task)
+        .select_related("case", "victim", "account__bank")
+        .order_by("id")
+    )
+    return [
+        {
+            "case": row.case,
+            "account": mask(user, "bank_account", row.account.value, own_task_target=own),
+            "bank": row.account.bank.code if row.account.bank_id else "",
+            "holder": mask(
+                user, "name", row.victim.name if row.victim else row.account.holder_name, own_task_target=own
+            ),
+            "traced": row.traced,
+            "amount": row.amount,
+            "mixed": row.mixed,
+            "returned": row.returned,
+            "returned_at": row.returned_at,
+        }
+        for row in rows
+    ]
+
+
+def _allocated_by_account(task: Task) -> dict:
+    totals: dict = {}
+    for account, amount in ReturnAllocation.objects.filter(task=task).values_list("account__value", "amount"):
+        totals[account] = totals.get(account, 0) + amount
+    return totals

@@ -21,7 +21,8 @@ Callers (columns):
 
 Objects (``object`` column): ``case`` a case with a CCB receiving account; ``task`` a
 stop-payment at CCB approved and waiting for the bank; ``pending`` a CCB task
-awaiting approval; ``proposal`` a proposed follow-up; ``agency`` CCB itself;
+awaiting approval; ``return`` a fund return at CCB from the case's frozen receiving
+account, prepared by the analyst and awaiting a supervisor; ``proposal`` a proposed follow-up; ``agency`` CCB itself;
 ``delivery`` a dead-lettered push of a CCB task (CCB with an endpoint), ``delivered``
 one that reached the bank (a re-send of it is a conflict).
 """
@@ -59,9 +60,12 @@ MATRIX = """
 | task-list                 | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 | task-list                 | POST   | -         | task         | 201     | 201        | 403     | 403     | 403   | 403     | 401  | 403     |
 | task-search               | POST   | -         | task_search  | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| task-list                 | POST   | -         | fund_return  | 201     | 201        | 403     | 403     | 403   | 403     | 401  | 403     |
 | task-detail               | GET    | task      | -            | 200     | 200        | 200     | 200     | 404   | 200     | 401  | 200     |
+| task-detail               | GET    | return    | -            | 200     | 200        | 200     | 200     | 404   | 200     | 401  | 200     |
 | task-events               | GET    | task      | -            | 200     | 200        | 403     | 403     | 404   | 200     | 401  | 403     |
 | task-approve              | POST   | pending   | -            | 200     | 200        | 403     | 403     | 404   | 403     | 401  | 403     |
+| task-approve              | POST   | return    | -            | 403     | 200        | 403     | 403     | 404   | 403     | 401  | 403     |
 | task-approve-many         | POST   | -         | approve_many | 200     | 200        | 403     | 403     | 403   | 403     | 401  | 403     |
 | task-accept               | POST   | task      | -            | 403     | 403        | 200     | 200     | 404   | 403     | 401  | 200     |
 | task-reject               | POST   | task      | reason       | 403     | 403        | 200     | 200     | 404   | 403     | 401  | 200     |

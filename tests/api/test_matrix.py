@@ -30,6 +30,7 @@ DONE_ACCOUNT = "6217000010055555555"
 ONWARD_ACCOUNT = "6230000000000001"
 PUSHED_ACCOUNT = "6217000010066666666"
 DELIVERED_ACCOUNT = "6217000010077777777"
+FROZEN_ACCOUNT = "6217000010088888888"
 
 
 class World:
@@ -75,6 +76,42 @@ class World:
             target_kind="bank_account",
             target_value=SECOND_ACCOUNT,
             amount=Decimal("100.00"),
+        )
+
+    @cached_property
+    def frozen(self):
+        """A filed case whose receiving account (CCB) is frozen: 30,000 of the victim's 52,000."""
+        analyst = self.users["analyst"]
+        case = actions.file_case(
+            make_case(analyst, to_account=FROZEN_ACCOUNT), acting_user=analyst, filing_number="成公立字〔2026〕5号"
+        )
+        freeze = actions.create_task(
+            case,
+            acting_user=analyst,
+            type="freeze",
+            agency=agency("CCB"),
+            target_kind="bank_account",
+            target_value=FROZEN_ACCOUNT,
+            amount=Decimal("52000.00"),
+            legal_document_number="成公冻字〔2026〕31号",
+        )
+        freeze = actions.approve_task(freeze, acting_user=self.users["supervisor"])
+        actions.submit_result(
+            freeze, acting_user=self.users["liaison"], status="completed", result={"amount_held": "30000.00"}
+        )
+        return case
+
+    @cached_property
+    def fund_return(self):
+        """A fund return of the frozen account, prepared by the analyst: a supervisor approves it."""
+        return actions.create_task(
+            self.frozen,
+            acting_user=self.users["analyst"],
+            type="fund_return",
+            agency=agency("CCB"),
+            target_kind="bank_account",
+            target_value=FROZEN_ACCOUNT,
+            legal_document_number="成公冻字〔2026〕32号",
         )
 
     @cached_property
@@ -151,6 +188,8 @@ class World:
             return {}
         if obj == "agency":
             return {"code": self.agency.code}
+        if obj == "return":
+            return {"pk": self.fund_return.pk}
         return {"pk": getattr(self, obj).pk}
 
 
@@ -176,7 +215,15 @@ BODIES = {
     "task_search": lambda w: {"target": RECEIVING_ACCOUNT},
     "case": lambda w: case_body(),
     "file": lambda w: {"filing_number": "成公(武)立字[2026]123号"},
-    "close": lambda w: {"outcome": "partly_returned", "summary": "部分返还", "amount_returned": "100.00"},
+    "close": lambda w: {"outcome": "partly_returned", "summary": "部分返还"},
+    # The platform computes a return's amount and allocation: the body names no amount.
+    "fund_return": lambda w: {
+        "case": w.frozen.pk,
+        "type": "fund_return",
+        "agency": "CCB",
+        "target": {"kind": "bank_account", "value": FROZEN_ACCOUNT},
+        "legal_document_number": "成公冻字〔2026〕33号",
+    },
     "share": lambda w: {"username": w.users["other"].username, "permission": "view"},
     "stop": lambda w: {"approve": False},
     "follow_ups": lambda w: {"proposal_ids": [w.proposal.pk], "approve": False},

@@ -222,11 +222,9 @@ def test_case_lifecycle_audited(case, analyst):
     actions.update_case(case, acting_user=analyst, summary="更新后的案情")
     actions.file_case(case, acting_user=analyst, filing_number="成公立字〔2026〕1号")
     with pytest.raises(ValidationError) as refused:
-        actions.close_case(case, acting_user=analyst, amount_returned=Decimal("1000.00"))
+        actions.close_case(case, acting_user=analyst)
     assert set(refused.value.message_dict) == {"outcome", "summary"}  # the page's and the API's one rule
-    actions.close_case(
-        case, acting_user=analyst, amount_returned=Decimal("1000.00"), outcome="partly_returned", summary="部分返还"
-    )
+    actions.close_case(case, acting_user=analyst, outcome="partly_returned", summary="部分返还")
     update = AuditRecord.objects.get(case_id=case.pk, action="case.update")
     assert update.before == {"summary": "测试案件"} and update.after == {"summary": "更新后的案情"}
     assert {"case.file", "case.close"} <= set(audit_actions(case))

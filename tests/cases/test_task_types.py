@@ -98,7 +98,27 @@ def prepared_case(spec: TaskTypeSpec, analyst) -> Case:
     case = make_case(analyst)
     if spec.needs_filed_case:
         case = actions.file_case(case, acting_user=analyst, filing_number="成公立字〔2026〕1号")
+    if spec.allocates_return:
+        freeze_the_sample_account(case, analyst)
     return case
+
+
+def freeze_the_sample_account(case: Case, analyst) -> None:
+    """A return needs money frozen on its target that traces to a victim: the victim's 52,000, 30,000 frozen."""
+    supervisor = make_user("t_freeze_supervisor", CENTRE_AGENCY_CODE, "supervisor")
+    ccb = make_user("t_freeze_ccb", "CCB", "liaison")
+    freeze = actions.create_task(
+        case,
+        acting_user=analyst,
+        type="freeze",
+        agency=agency("CCB"),
+        target_kind=TargetKind.BANK_ACCOUNT,
+        target_value=SAMPLE_TARGETS[TargetKind.BANK_ACCOUNT],
+        amount=Decimal("52000.00"),
+        legal_document_number="成公冻字〔2026〕9号",
+    )
+    freeze = actions.approve_task(freeze, acting_user=supervisor)
+    actions.submit_result(freeze, acting_user=ccb, status="completed", result={"amount_held": "30000.00"})
 
 
 def api(user) -> APIClient:
@@ -237,6 +257,9 @@ def drive_through_the_page(spec: TaskTypeSpec, client, analyst, supervisor) -> T
     assert spec.required_fields <= set(task.result) <= spec.result_field_names
     if spec.page.stamp:
         assert spec.page.stamp in task.result
+    if spec.page.returns_allocations:
+        assert [row["amount"] for row in task.result["returned"]] == ["30000.00"]
+        assert Case.objects.get(pk=case.pk).amount_returned == Decimal("30000.00")
     return task
 
 
@@ -266,7 +289,9 @@ def test_built_in_types_are_the_protocol_codes_in_order():
         "account_ban",
         "victim_warning",
         "other",
+        "fund_return",
     ]
+    assert task_types.registry.where(lambda spec: spec.allocates_return) == ["fund_return"]
     flow = task_types.registry.where(lambda spec: spec.feeds_flow)
     assert flow == ["emergency_stop_payment", "freeze", "account_query"]
     assert task_types.registry.where(lambda spec: spec.holding) == ["emergency_stop_payment", "freeze"]

@@ -154,6 +154,25 @@ MATRIX = [
         lambda o: reverse("convert-freezes", args=[o["case"].pk]),
         (302, 400, 400, 404, 404, 404, 403),
     ),
+    (
+        "fund-return page of an account",
+        "get",
+        lambda o: reverse("fund-return", args=[o["case"].pk, o["task"].target_id]),
+        (302, 200, 200, 404, 404, 404, 403),
+    ),
+    (
+        # The case is open and nothing is frozen: refused on the form.
+        "prepare a fund return",
+        "post",
+        lambda o: reverse("fund-return", args=[o["case"].pk, o["task"].target_id]),
+        (302, 400, 400, 404, 404, 404, 403),
+    ),
+    (
+        "fund-return page of an account not in the case",
+        "get",
+        lambda o: reverse("fund-return", args=[o["case"].pk, 999999]),
+        (302, 404, 404, 404, 404, 404, 403),
+    ),
     ("renew page", "get", lambda o: reverse("task-renew", args=[o["task"].pk]), (302, 200, 200, 403, 403, 404, 403)),
     (
         # A stop-payment is not renewed: refused on the form.

@@ -277,16 +277,17 @@ def test_close_then_every_edit_is_refused(client, analyst, case):
             "do": "close",
             "close-outcome": "partly_returned",
             "close-summary": "冻结资金已部分返还",
+            # The amount returned is no longer typed: a posted one is ignored.
             "close-amount_returned": "20000.00",
         },
     )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == "closed" and case.outcome == "partly_returned" and case.closed_at is not None
-    assert case.amount_returned == Decimal("20000.00") and case.closure_summary == "冻结资金已部分返还"
+    assert case.amount_returned == Decimal("0.00") and case.closure_summary == "冻结资金已部分返还"
     row = AuditRecord.objects.get(case_id=case.pk, action="case.close")
     assert row.before["status"] == "open" and row.after["status"] == "closed"
-    assert row.after["loss_amount"] == "52000.00" and row.after["amount_returned"] == "20000.00"
+    assert row.after["loss_amount"] == "52000.00" and row.after["amount_returned"] == "0.00"
 
     page = client.get(edit_url(case)).content.decode()
     assert 'id="case-closed"' in page and 'id="correct-case"' not in page

@@ -85,6 +85,12 @@ PAGES = [
         primary="#submit-measure",
     ),
     Page("convert-freezes", CENTRE, named("convert-freezes", "case")),
+    Page(
+        "fund-return",
+        CENTRE,
+        lambda o: reverse("fund-return", args=[o["case"].pk, o["held"].target_id]),
+        primary="#submit-return",
+    ),
     Page("task-renew", CENTRE, named("task-renew", "held")),
     Page("task-reissue", CENTRE, named("task-reissue", "rejected"), primary="#reissue"),
     Page("dashboard", READERS, named("dashboard")),
