@@ -25,10 +25,12 @@ PINNED = {
     "case list search (auditor)": 11,
     # A whole account: its identifiers first, then the list.
     "case list search (account)": 12,
-    "case page": 17,
+    # With what fund returns gave back to the case's victims (one read).
+    "case page": 18,
     # Linked by a shared account and by hand, with holds on the account: the panel's three reads.
-    "case page (linked)": 18,
-    "case edit": 18,
+    "case page (linked)": 19,
+    # The closing figures read the accounts the case's live freezes hold (none here: no trace run).
+    "case edit": 19,
     # The queues add the types' deadlines (age flags), their other-app column (alerts'
     # failed pushes) or the victim's payments (inbox), and the agency filter's choices.
     "inbox": 11,
