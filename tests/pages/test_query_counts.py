@@ -28,11 +28,13 @@ PINNED = {
     "case list search (auditor)": 11,
     # A whole account: its identifiers first, then the list.
     "case list search (account)": 12 + READ,
-    "case page": 18,  # + the stopped and frozen totals (cases.holdings)
+    # + the stopped and frozen totals (cases.holdings) and what fund returns gave back to the case's victims.
+    "case page": 19,
     # Linked by a shared account and by hand, with holds on the account: the panel's three reads.
-    "case page (linked)": 19,
-    # + the totals, the transfers to correct and the banks (read once for all their forms).
-    "case edit": 23 + READ,
+    "case page (linked)": 20,
+    # + the totals, the transfers to correct and the banks (read once for all their forms), and the
+    # accounts the case's live freezes hold (the closing figures).
+    "case edit": 24 + READ,
     # The queues add the types' deadlines (age flags), their other-app column (alerts'
     # failed pushes) or the victim's payments (inbox), and the agency filter's choices.
     "inbox": 11 + READ,
