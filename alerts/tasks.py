@@ -341,6 +341,9 @@ def publish_push(delivery_id: str, countdown: float = 0.0) -> bool:
 @shared_task(name="alerts.push_delivery", acks_late=True, ignore_result=True)
 def push_delivery(delivery_id: str) -> str:
     """Send one delivery: claim, sign, POST, record the attempt, decide what next. Idempotent."""
+    # The process's client is made before the claim: building it (the CA bundle) can take most
+    # of a second on a loaded machine, time better not spent holding a lease with nothing sent.
+    _http()
     claim = claim_delivery(delivery_id)
     if claim == "busy":
         # The agency is at its in-flight limit: step aside so this worker serves other agencies.

@@ -37,12 +37,14 @@ class GuardedTransport(httpx.HTTPTransport):
     """``httpx.HTTPTransport`` whose connection pool uses :class:`GuardedBackend`."""
 
     def __init__(self, *, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
+        # One SSL context (loading the CA bundle is the costly part of a worker's first push).
+        ssl_context = httpx.create_ssl_context(trust_env=False)
+        super().__init__(verify=ssl_context, limits=limits, trust_env=False)
         self._pool.close()
         # httpx keeps its pool in ``_pool`` (pinned httpx 0.28); tests/alerts/test_endpoints.py
         # proves the replacement is the one connecting.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
