@@ -14,9 +14,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def dsn() -> str:
+    """The test database as its owner: the seed drops and restores indexes and keys, which the app role may not."""
+    from django.conf import settings
+
     s = connection.settings_dict
+    owner = getattr(settings, "DATABASE_OWNER", {}) or {}
     return psycopg.conninfo.make_conninfo(
-        dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"] or None, host=s["HOST"], port=s["PORT"] or None
+        dbname=s["NAME"],
+        user=owner.get("USER") or s["USER"],
+        password=owner.get("PASSWORD") or s["PASSWORD"] or None,
+        host=s["HOST"],
+        port=s["PORT"] or None,
     )
 
 
@@ -44,17 +52,16 @@ def schema() -> dict[str, set]:
 
 
 def pending() -> list:
-    with connection.cursor() as cur:
-        cur.execute("SELECT value FROM bench_meta WHERE key = %s", [bench_seed.PENDING_KEY])
-        return cur.fetchall()
+    with psycopg.connect(dsn()) as conn:
+        return conn.execute("SELECT value FROM bench_meta WHERE key = %s", [bench_seed.PENDING_KEY]).fetchall()
 
 
 @pytest.fixture
 def bench_user():
     make_user("bench_analyst", "AFC", "analyst")
     yield
-    with connection.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS bench_meta")
+    with psycopg.connect(dsn(), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_meta")
 
 
 def test_seed_loads_bare_and_restores_every_index_and_key(bench_user):

@@ -271,12 +271,19 @@ class CloseCaseSerializer(serializers.Serializer):
         max_length=CLOSURE_SUMMARY_MAX, help_text=_("The closing summary, in words: what was done and recovered.")
     )
 
-    def validate(self, attrs):
-        if "amount_returned" in self.initial_data:
-            raise serializers.ValidationError(
-                {"amount_returned": _("The amount returned follows from the banks' return reports; it is not typed.")}
-            )
-        return attrs
+    def to_internal_value(self, data):
+        # Refused beside whatever else is wrong, so a client learns it in one answer.
+        typed = isinstance(data, dict) and "amount_returned" in data
+        refusal = [_("The amount returned follows from the banks' return reports; it is not typed.")]
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if typed and isinstance(exc.detail, dict):
+                exc.detail["amount_returned"] = refusal
+            raise
+        if typed:
+            raise serializers.ValidationError({"amount_returned": refusal})
+        return value
 
 
 class ShareSerializer(serializers.Serializer):
@@ -403,6 +410,13 @@ class VictimSerializer(SafeModelSerializer):
         return mask(self._user(), "phone", obj.phone, of=self._of(obj))
 
 
+class OutcomeField(serializers.ChoiceField):
+    """A case's outcome, ``null`` while it has none (stored blank), as the fast path writes it."""
+
+    def to_representation(self, value):
+        return value or None
+
+
 class CaseSerializer(FastListMixin, SafeModelSerializer):
     """A case in lists: codes, amounts and status; no personal data."""
 
@@ -410,7 +424,7 @@ class CaseSerializer(FastListMixin, SafeModelSerializer):
     district = serializers.SlugRelatedField(slug_field="code", read_only=True)
     channel = serializers.SlugRelatedField(slug_field="code", read_only=True)
     status = serializers.ChoiceField(choices=CaseStatus.choices, read_only=True)
-    outcome = serializers.ChoiceField(
+    outcome = OutcomeField(
         choices=CaseOutcome.choices,
         read_only=True,
         allow_null=True,

@@ -53,7 +53,10 @@ def test_close_with_outcome_and_summary(api, analyst, case):
     assert again.status_code == 409
 
 
-def test_close_with_amount_returned(api, analyst, case):
+def test_the_amount_returned_is_never_typed(api, analyst, case):
+    # It follows from the banks' fund-return reports (cases.fund_return), so a typed one is refused.
     body = {"outcome": "returned", "summary": "全额返还", "amount_returned": "52000.00"}
     response = _close(api, analyst, case, body)
-    assert response.status_code == 200 and response.json()["amount_returned"] == "52000.00"
+    assert response.status_code == 400 and set(response.json()) >= {"amount_returned"}
+    case.refresh_from_db()
+    assert case.status != "closed" and case.amount_returned == Decimal("0.00")

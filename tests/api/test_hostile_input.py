@@ -214,12 +214,15 @@ WRITERS = {
     "/api/v1/cases/{id}/stop-payments/": "analyst",
     "/api/v1/cases/{id}/share/": "supervisor",
     "/api/v1/cases/{id}/unshare/": "supervisor",
+    "/api/v1/cases/search/": "analyst",
+    "/api/v1/identifiers/lookup/": "analyst",
     "/api/v1/notifications/mark-read/": "analyst",
     "/api/v1/tasks/": "analyst",
     "/api/v1/tasks/approve/": "analyst",
     "/api/v1/tasks/{id}/cancel/": "analyst",
     "/api/v1/tasks/{id}/reject/": "liaison",
     "/api/v1/tasks/{id}/result/": "liaison",
+    "/api/v1/tasks/search/": "liaison",
 }
 WRITES_WITH_BODY = sorted(
     path for path, ops in SCHEMA["paths"].items() if "post" in ops and "requestBody" in ops["post"]

@@ -51,11 +51,17 @@ FULL = {
     "auditor": set(),
     "anon": set(),
 }
+# The bank of a fund return pays the victims back: its own return task's allocations name each
+# victim's account and its holder (protocol v1.1 ``allocations``), in its task reads only.
+RETURN_BANK = {"liaison", "manager", "partner"}
+RETURN_READS = {"task-list", "task-detail", "task-search"}
+RETURN_PAYEE = {"victim name", "victim's account"}
 
 
 def plant(world: World) -> None:
     """Build every object of the matrix, with the planted values where they can leak."""
-    for name in ("case", "task", "pending", "proposal", "delivery", "delivered", "notifications"):
+    built = ("case", "task", "pending", "proposal", "delivery", "delivered", "notifications", "frozen", "fund_return")
+    for name in built:
         getattr(world, name)
     Identifier.objects.filter(value=RECEIVING_ACCOUNT).update(holder_name=TARGET["its holder"])
     for user in world.users.values():
@@ -111,7 +117,8 @@ def test_every_operation_masks_and_audits_as_the_rule_says(role):
             )
             transaction.set_rollback(True)
         where = f"{row.method} {row.route} ({row.object})"
-        if leaked := shown - FULL[role]:
+        allowed = FULL[role] | (RETURN_PAYEE if role in RETURN_BANK and row.route in RETURN_READS else set())
+        if leaked := shown - allowed:
             leaks.append((where, sorted(leaked)))
         if len(reads) > 1:
             twice.append((where, len(reads)))

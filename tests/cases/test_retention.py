@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -42,9 +41,7 @@ def closed_case(analyst, **kwargs) -> Case:
     Task.objects.filter(pk=task.pk).update(
         contact_name="李四", contact_phone="13900000000", contact_address="武侯区某路1号"
     )
-    actions.close_case(
-        case, acting_user=analyst, summary=f"已返还 {NAME} 部分款项。", amount_returned=Decimal("1000.00")
-    )
+    actions.close_case(case, acting_user=analyst, summary=f"已返还 {NAME} 部分款项。", outcome="partly_returned")
     case.refresh_from_db()
     return case
 
@@ -175,7 +172,7 @@ def test_pseudonyms_are_stable_and_shared_identifiers_wait_for_every_case(analys
     assert Identifier.objects.filter(kind="phone", value=PHONE).exists()  # still needed by the open case
     third = closed_case(analyst, to_account="6217000010088880000")
     actions_closed = Case.objects.get(pk=second.pk)
-    actions.close_case(actions_closed, acting_user=analyst)
+    actions.close_case(actions_closed, acting_user=analyst, outcome="not_recovered", summary="结案")
     later(2 * settings.RETENTION_DAYS + 2)
     assert retention.apply_retention() == 2
     names = set(Victim.objects.filter(case__in=[first, second, third]).values_list("name", flat=True))

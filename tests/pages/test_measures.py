@@ -89,7 +89,12 @@ def errors_of(response) -> str:
 
 
 EXPECTED = {
-    TargetKind.BANK_ACCOUNT: {TaskType.EMERGENCY_STOP_PAYMENT, TaskType.FREEZE, TaskType.ACCOUNT_QUERY},
+    TargetKind.BANK_ACCOUNT: {
+        TaskType.EMERGENCY_STOP_PAYMENT,
+        TaskType.FREEZE,
+        TaskType.ACCOUNT_QUERY,
+        "fund_return",
+    },
     TargetKind.PHONE: {TaskType.NUMBER_SHUTDOWN, TaskType.NUMBER_TRACE, TaskType.VICTIM_WARNING},
     TargetKind.URL: {TaskType.URL_BLOCK},
     TargetKind.APP: {TaskType.URL_BLOCK, TaskType.ACCOUNT_BAN},
@@ -118,10 +123,10 @@ def test_case_page_offers_each_identifiers_measures(client, analyst, rich_case):
         assert set(re.findall(r'data-measure="(\w+)"', cell)) == EXPECTED[kind], kind
     case_level = re.search(r'id="case-measures">(.*?)</p>', body, re.S).group(1)
     assert set(re.findall(r'data-measure="(\w+)"', case_level)) == EXPECTED[TargetKind.NONE]
-    # An open case: the freeze and the query say they need a filed case.
+    # An open case: the freeze, the query and the fund return say they need a filed case.
     account = identifier_of(rich_case, TargetKind.BANK_ACCOUNT)
     cell = re.search(rf'data-identifier="{account.pk}">(.*?)</td>', body, re.S).group(1)
-    assert cell.count("data-blocked") == 2
+    assert cell.count("data-blocked") == 3  # and the fund return
 
 
 def test_agency_users_and_auditors_get_no_measure_buttons(client, auditor, rich_case):

@@ -38,7 +38,8 @@ PINNED = {
     # The queues add the types' deadlines (age flags), their other-app column (alerts'
     # failed pushes) or the victim's payments (inbox), and the agency filter's choices.
     "inbox": 11 + READ,
-    "inbox rows (htmx)": 9 + READ,
+    # + the reader's agency, which only the read-audit row needs here (the full page reads it anyway).
+    "inbox rows (htmx)": 9 + READ + 1,
     "inbox, searched": 11 + READ,
     "approvals": 10 + READ,
     "approvals, filtered": 12 + READ,

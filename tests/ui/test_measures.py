@@ -27,7 +27,7 @@ def test_freeze_and_url_block_from_the_case_page(live_server, login, screenshots
     centre = login(analyst.username)
     centre.goto(f"{live_server.url}/cases/{case.pk}/")
     cell = centre.locator(f'td.measures[data-identifier="{account.pk}"]')
-    assert cell.locator("[data-measure]").count() == 3  # stop-payment, freeze, account query
+    assert cell.locator("[data-measure]").count() == 4  # stop-payment, freeze, account query, fund return
     screenshots(centre, "measures-01-case-page")
 
     # A freeze: to the account's bank, under a legal document; a wrong number is a form error first.
