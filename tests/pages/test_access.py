@@ -271,12 +271,8 @@ def objects(case, stop_task, analyst, ccb_liaison):
     }
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize(("page", "method", "url", "role", "expected"), CELLS)
-def test_access_matrix(client, request, objects, page, method, url, role, expected):
-    if role != "anonymous":
-        user: User = request.getfixturevalue(role)
-        client.force_login(user)
+def post_data(page: str, objects) -> dict:
+    """The form each POST row sends: its fixed fields and the ids of the objects it acts on."""
     data = dict(POST_DATA.get(page, {}))
     if page == "approve in queue":
         data["task"] = [objects["pending"].pk]
@@ -301,6 +297,16 @@ def test_access_matrix(client, request, objects, page, method, url, role, expect
         from agencies.models import Agency
 
         data["agency"] = Agency.objects.get(code=data["agency"]).pk
+    return data
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("page", "method", "url", "role", "expected"), CELLS)
+def test_access_matrix(client, request, objects, page, method, url, role, expected):
+    if role != "anonymous":
+        user: User = request.getfixturevalue(role)
+        client.force_login(user)
+    data = post_data(page, objects)
     response = getattr(client, method)(url(objects), data) if method == "post" else client.get(url(objects))
     assert response.status_code == expected, (page, role, response.status_code)
     if role == "anonymous" and expected == 302:

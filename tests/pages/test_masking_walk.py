@@ -27,7 +27,7 @@ from coordination.choices import READ_ACTIONS
 from coordination.models import AuditRecord
 from tests.conftest import RECEIVING_ACCOUNT, VICTIM_ACCOUNT, agency
 
-from .test_access import MATRIX, POST_DATA, ROLES, objects  # noqa: F401 - ``objects`` is a fixture
+from .test_access import MATRIX, ROLES, objects, post_data  # noqa: F401 - ``objects`` is a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -107,33 +107,6 @@ def plant(objs, analyst, ccb_liaison, users) -> None:
         Notification.objects.create(
             user=user, kind="rejected", title=f"退回 {VICTIM_ACCOUNT}", body="联系 13800000000", dedupe_key="planted"
         )
-
-
-def post_data(page: str, objs) -> dict:
-    """The form each POST row sends (as ``test_access`` does)."""
-    data = dict(POST_DATA.get(page, {}))
-    if page == "approve in queue":
-        data["task"] = [objs["pending"].pk]
-    if page == "correct case":
-        case = objs["case"]
-        data.update(
-            {
-                "case-fraud_type": case.fraud_type_id,
-                "case-channel": case.channel_id,
-                "case-district": case.district_id,
-                "case-reported_at": timezone.localtime(case.reported_at).strftime("%Y-%m-%dT%H:%M"),
-                "case-loss_amount": "51000.00",
-            }
-        )
-    if page == "link case":
-        data["link-reference"] = objs["lone"].reference
-    if page == "bulk accept in inbox":
-        data["task"] = [objs["task"].pk]
-    if page == "mark handled":
-        data["task"] = objs["pending"].pk
-    if "agency" in data:
-        data["agency"] = agency(data["agency"]).pk
-    return data
 
 
 def without_own_input(text: str, data: dict) -> str:
