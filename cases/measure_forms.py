@@ -54,7 +54,7 @@ class MeasureForm(ActionErrorsMixin, forms.Form):
     def __init__(self, *args, spec, agencies, identifier=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agency"].queryset = agencies
-        if spec.needs_legal_document:
+        if spec.needs_legal_document and not spec.legal_document_at_approval:
             self.fields["legal_document_number"] = legal_document_field()
             self.order_fields(["agency", "legal_document_number"])
         if identifier is None or identifier.kind != TargetKind.BANK_ACCOUNT:
@@ -114,14 +114,24 @@ class ReissueForm(ActionErrorsMixin, forms.Form):
 
 
 class FundReturnForm(ActionErrorsMixin, forms.Form):
-    """Prepare a fund return: the platform computes the allocation; the preparer names the legal document."""
+    """Prepare a fund return: the platform computes the allocation; the approver names the legal document."""
 
-    error_fields = {"target": "legal_document_number", "case": "legal_document_number"}
+    error_fields = {"target": None, "case": None}
 
     note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+
+
+class ApproveForm(forms.Form):
+    """Approve a type whose legal document is named at approval (a fund return)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Built here, not at import: the accepted shapes are the administrator's (a query).
         self.fields["legal_document_number"] = legal_document_field()
-        self.order_fields(["legal_document_number", "note"])
+
+
+class ObjectionForm(forms.Form):
+    """An objection to a pro-rata return, received during its public notice."""
+
+    objector = forms.CharField(label=_("Who objects"), max_length=100)
+    text = forms.CharField(label=_("Objection"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)

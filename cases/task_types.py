@@ -114,6 +114,12 @@ class TaskTypeSpec:
     # The least role that approves it.
     approver: str = Role.ANALYST
     needs_legal_document: bool = False
+    # The legal document is named by the approving supervisor, not by the preparer
+    # (fund return: "the supervisor approves the return with the legal document").
+    legal_document_at_approval: bool = False
+    # A return made through mixing (pro rata, CBRC/MPS 2016 Art. 8 (3)) waits for a public
+    # notice of ``settings.RETURN_NOTICE_DAYS`` and the review of any objection before approval.
+    notice_when_mixed: bool = False
     needs_filed_case: bool = False
     result_fields: tuple[r.ResultField, ...] = ()
     holding: Holding | None = None
@@ -429,6 +435,8 @@ register(
         target_kinds=(TargetKind.BANK_ACCOUNT,),
         approver=Role.SUPERVISOR,
         needs_legal_document=True,
+        legal_document_at_approval=True,
+        notice_when_mixed=True,
         needs_filed_case=True,
         result_fields=(r.ResultField("returned", r.returned_rows, required=True),),
         allocates_return=True,

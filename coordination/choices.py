@@ -52,6 +52,8 @@ class AuditAction(models.TextChoices):
     TASK_CONVERT = "task.convert", _("Stop-payment converted into a freeze")
     TASK_RENEW = "task.renew", _("Measure renewed")
     TASK_REISSUE = "task.reissue", _("Task re-issued with corrected details")
+    TASK_OBJECTION = "task.objection", _("Objection to a return recorded")
+    TASK_OBJECTION_REVIEW = "task.objection_review", _("Objection to a return reviewed")
     # Deliveries.
     DELIVERY_RESEND = "delivery.resend", _("Delivery re-sent")
     # Notifications.

@@ -129,6 +129,8 @@ FIELD_KINDS: dict[str, str] = {
     "victim_name": "name",
     "contact_address": "address",
     "victim_address": "address",
+    # Who objected to a fund return (a victim or another interested person).
+    "objector": "name",
 }
 
 #: Keys that are personal only on a model's rows: a victim's ``name`` is a person, an agency's is not.

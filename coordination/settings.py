@@ -316,6 +316,11 @@ RETENTION_RUN_SECONDS = _typed("RETENTION_RUN_SECONDS", env.float, 24 * 3600.0)
 # Audit records are never pseudonymised nor deleted by it: the chain must keep verifying.
 if RETENTION_DAYS < 1:
     raise ImproperlyConfigured("RETENTION_DAYS must be a positive number of days.")
+# A pro-rata fund return (through mixing) is announced for this many days before approval
+# (CBRC/MPS 2016, Art. 8: a 30-day public notice for objections).
+RETURN_NOTICE_DAYS = _typed("RETURN_NOTICE_DAYS", env.int, 30)
+if RETURN_NOTICE_DAYS < 0:
+    raise ImproperlyConfigured("RETURN_NOTICE_DAYS must be zero or a positive number of days.")
 CELERY_BEAT_SCHEDULE: dict = {
     "sweep-deliveries": {"task": "alerts.sweep_deliveries", "schedule": DELIVERY_SWEEP_SECONDS},
     "watch-overdue": {"task": "alerts.watch_overdue", "schedule": WATCH_SECONDS},

@@ -38,3 +38,6 @@ AXES_ENABLED = True
 # real partner add its address (``settings.PUSH_ALLOWED_HOSTS``) and the SSRF tests empty the list.
 PUSH_ALLOWED_HOSTS = ["127.0.0.1:9"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# A pro-rata return's 30-day notice is the subject of its own tests (tests/cases/test_return_notice.py,
+# which set it back); elsewhere a return through mixing is approvable at once.
+RETURN_NOTICE_DAYS = 0

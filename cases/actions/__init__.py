@@ -40,6 +40,7 @@ from .corrections import (
 from .follow_ups import issue_follow_ups, issue_stop_payments
 from .freezes import Conversion, convert_stop_payments, reissue_task, renew_task
 from .identifiers import SUSPECT_ROLES, add_identifier, add_transfer
+from .objections import record_objection, review_objection
 from .results import result_digest, submit_result
 from .tasks import (
     LIVE_STATES,
@@ -100,12 +101,14 @@ __all__ = [
     "mark_dispatched",
     "mark_overdue",
     "next_case_reference",
+    "record_objection",
     "reissue_task",
     "reject_task",
     "renew_task",
     "required_reason",
     "result_digest",
     "return_reason",
+    "review_objection",
     "share_case",
     "submit_result",
     "task_type",

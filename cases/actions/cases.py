@@ -22,6 +22,7 @@ from coordination.exceptions import Conflict
 
 from .. import holdings, permissions, search
 from ..choices import CaseOutcome, CaseStatus, IdentifierRole, TargetKind, TransferSource
+from ..fund_return import case_untraced
 from ..models import Case, Channel, District, FraudType, Victim
 from ..validators import normalise_identifier, validate_amount, validate_resident_id
 from .common import change_row, ensure_open, require
@@ -244,8 +245,9 @@ def close_case(
 
     The amount returned is never typed: it is what the banks' fund-return
     reports gave back to the case's victims (``submit_result``). The audit row
-    keeps the closing figures (lost, stopped, frozen, returned) beside the
-    state, so the review reads them as they were.
+    keeps the closing figures (lost, stopped, frozen, returned, and the
+    untraced remainder still frozen, ``cases.fund_return.case_untraced``)
+    beside the state, so the review reads them as they were.
     """
     require(permissions.can_edit_case(acting_user), _("Only the centre closes cases."))
     errors = closure_errors(summary=summary, outcome=outcome)
@@ -265,7 +267,12 @@ def close_case(
     # The closing figures as the review reads them: held now, each amount counted once (cases.holdings).
     holdings.refresh_totals(case.pk)
     with change_row(
-        case, acting_user=acting_user, action=AuditAction.CASE_CLOSE, save=save, audit_fields=fields
+        case,
+        acting_user=acting_user,
+        action=AuditAction.CASE_CLOSE,
+        save=save,
+        audit_fields=fields,
+        annotate=lambda locked: {"untraced": f"{case_untraced(locked):.2f}"},
     ) as case:
         if case.status == CaseStatus.CLOSED:
             raise Conflict(_("The case is already closed."))

@@ -47,6 +47,7 @@ def change_row(
     save: Sequence[str],
     audit_fields: Sequence[str],
     prepare: Callable[[Row], None] | None = None,
+    annotate: Callable[[Row], dict] | None = None,
 ) -> Iterator[Row]:
     """Lock ``row``, snapshot ``audit_fields``, let the block change it, save ``save``, write the audit row.
 
@@ -55,7 +56,9 @@ def change_row(
     ``save`` is read when the block ends, so the block may add to a list it
     passed. Raising ``NoChange`` in the block leaves the row untouched; any other
     exception propagates and the transaction undoes the rest. The audit row
-    belongs to the row's case (``case_id``, or the case itself).
+    belongs to the row's case (``case_id``, or the case itself). ``annotate``
+    adds figures that are not columns to the row's ``after`` (a closing's
+    untraced remainder).
     """
     locked = type(row)._default_manager.select_for_update().get(pk=row.pk)
     if prepare is not None:
@@ -72,7 +75,7 @@ def change_row(
         obj=locked,
         case_id=getattr(locked, "case_id", locked.pk),
         before=before,
-        after=snapshot(locked, list(audit_fields)),
+        after={**snapshot(locked, list(audit_fields)), **(annotate(locked) if annotate else {})},
     )
 
 

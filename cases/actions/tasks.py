@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -41,7 +42,17 @@ LIVE_STATES = frozenset(
     {TaskState.PENDING_APPROVAL, TaskState.APPROVED, TaskState.DISPATCHED, TaskState.ACCEPTED, TaskState.COMPLETED}
 )
 # What a task's audit row shows before and after.
-AUDIT_FIELDS = ["state", "deadline", "reason", "result_status", "amount_held", "lapses_at", "needs_attention"]
+AUDIT_FIELDS = [
+    "state",
+    "deadline",
+    "reason",
+    "result_status",
+    "amount_held",
+    "lapses_at",
+    "needs_attention",
+    "legal_document_number",
+    "notice_until",
+]
 
 
 @dataclass(frozen=True)
@@ -185,7 +196,7 @@ def create_task(
         errors["agency"] = _("This task type cannot be assigned to this agency's sector.")
     if not agency.is_active:
         errors["agency"] = _("This agency is not active.")
-    if spec.needs_legal_document and not (legal_document_number or "").strip():
+    if spec.needs_legal_document and not spec.legal_document_at_approval and not (legal_document_number or "").strip():
         errors["legal_document_number"] = _("This task type needs a legal document number.")
     if spec.needs_filed_case and case.status != CaseStatus.FILED:
         errors["case"] = _("This task type needs a formally filed case.")
@@ -238,6 +249,10 @@ def create_task(
                 {"target": _("Nothing frozen on this account can be traced to a victim: there is nothing to return.")}
             )
         amount = allocation.allocation.allocated
+    notice_until = None
+    if spec.notice_when_mixed and allocation is not None and allocation.mixed and settings.RETURN_NOTICE_DAYS:
+        # Pro rata through mixing: announced first, approved only after the notice (Art. 8 (3)).
+        notice_until = timezone.now() + timedelta(days=settings.RETURN_NOTICE_DAYS)
     if spec.target_limit is not None and target is not None:
         # Counted under the identifier's row lock: concurrent issuers wait here, then see each other's tasks.
         lock_target(target.pk)
@@ -251,6 +266,7 @@ def create_task(
         target=target,
         amount=amount,
         legal_document_number=legal_document_number,
+        notice_until=notice_until,
         note=note,
         follows=follows,
         deadline=timezone.now() + timedelta(minutes=deadline_minutes(spec)),
@@ -310,14 +326,17 @@ def _person_to_reach(case: Case, spec: TaskTypeSpec, contact: WarningContact | N
 
 
 @transaction.atomic
-def approve_task(task: Task, *, acting_user: User) -> Task:
+def approve_task(task: Task, *, acting_user: User, legal_document_number: str = "") -> Task:
     """Approve a task; the deadline starts now and a pushable task is dispatched.
 
     ``cases.signals.task_approved`` is sent in this transaction: the alerts app
     writes the outbox row for an agency with an endpoint (the push job is queued
-    on commit), or leaves the task in the agency's inbox.
+    on commit), or leaves the task in the agency's inbox. A type whose legal
+    document is named at approval (``legal_document_at_approval``: fund return)
+    needs ``legal_document_number`` here; a return under public notice, or with
+    an objection not yet reviewed, is not approved.
     """
-    fields = ["state", "approved_by", "approved_at", "deadline"]
+    fields = ["state", "approved_by", "approved_at", "deadline", "legal_document_number"]
     with change_task(task, acting_user=acting_user, action=AuditAction.TASK_APPROVE, fields=fields) as task:
         spec = task_type(task.type)
         require(
@@ -328,6 +347,14 @@ def approve_task(task: Task, *, acting_user: User) -> Task:
             permissions.can_approve(acting_user, task, spec.needs_supervisor),
             _("This task type needs a supervisor's approval."),
         )
+        if task.state == TaskState.PENDING_APPROVAL:
+            approval_hold(task)
+            if spec.legal_document_at_approval:
+                if not (legal_document_number or "").strip():
+                    raise ValidationError(
+                        {"legal_document_number": _("Name the legal document that authorises this return.")}
+                    )
+                task.legal_document_number = use_legal_document(task.case, legal_document_number)
         task.transition_to(TaskState.APPROVED)
         now = timezone.now()
         task.approved_by, task.approved_at = acting_user, now
@@ -337,13 +364,32 @@ def approve_task(task: Task, *, acting_user: User) -> Task:
     return task
 
 
+def approval_hold(task: Task, now: datetime | None = None) -> None:
+    """Refuse (``ValidationError``) the approval of a return still under notice or with an open objection."""
+    now = now or timezone.now()
+    if task.notice_until is not None and now < task.notice_until:
+        raise ValidationError(
+            {
+                "notice_until": _(
+                    "This return is pro rata through mixing: it is under public notice until %(until)s "
+                    "and cannot be approved before."
+                )
+                % {"until": timezone.localtime(task.notice_until).strftime("%Y-%m-%d %H:%M")}
+            }
+        )
+    if task.objections.filter(reviewed_at__isnull=True).exists():
+        raise ValidationError({"objections": _("An objection to this return has not been reviewed yet.")})
+
+
 def approve_tasks(tasks: Iterable[Task], *, acting_user: User) -> tuple[list[Task], dict[int, str]]:
     """Approve many; each in its own transaction, so one refusal does not undo the rest."""
     approved, refused = [], {}
     for task in tasks:
         try:
             approved.append(approve_task(task, acting_user=acting_user))
-        except (InvalidTransition, ActionNotAllowed, ValidationError) as exc:
+        except ValidationError as exc:
+            refused[task.pk] = " ".join(exc.messages)
+        except (InvalidTransition, ActionNotAllowed) as exc:
             refused[task.pk] = str(exc)
     return approved, refused
 

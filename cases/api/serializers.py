@@ -26,7 +26,18 @@ from coordination.validators import parse_amount
 from .. import task_types
 from ..actions.cases import CLOSURE_SUMMARY_MAX
 from ..choices import CaseOutcome, CaseStatus, IdentifierKind, ResultStatus, TargetKind, TaskState
-from ..models import Case, CaseIdentifier, Channel, District, FollowUpProposal, FraudType, Task, Transfer, Victim
+from ..models import (
+    Case,
+    CaseIdentifier,
+    Channel,
+    District,
+    FollowUpProposal,
+    FraudType,
+    ReturnAllocation,
+    Task,
+    Transfer,
+    Victim,
+)
 from ..validators import (
     MAX_AMOUNT,
     check_case_times,
@@ -228,6 +239,12 @@ class TaskCreateSerializer(serializers.Serializer):
     legal_document_number = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, allow_null=True)
     person = PersonInputSerializer(required=False, allow_null=True)
+
+
+class ApproveSerializer(serializers.Serializer):
+    """Approval: a type whose legal document is named at approval (``fund_return``) needs it here."""
+
+    legal_document_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -629,6 +646,25 @@ RESULT_MASKS = {
 }
 
 
+class TaskListSerializer(serializers.ListSerializer):
+    """A page of tasks: the allocations of its fund returns in one query, not one per return task."""
+
+    def to_representation(self, data):
+        tasks = list(data.all() if hasattr(data, "all") else data)
+        returns = {t.pk: t for t in tasks if (spec := task_types.registry.find(t.type)) and spec.allocates_return}
+        if returns:
+            for task in returns.values():
+                task._allocations_loaded = []
+            rows = (
+                ReturnAllocation.objects.filter(task_id__in=list(returns))
+                .select_related("case", "victim", "account__bank")
+                .order_by("task_id", "id")
+            )
+            for row in rows:
+                returns[row.task_id]._allocations_loaded.append(row)
+        return super().to_representation(tasks)
+
+
 class TaskAllocationSerializer(serializers.Serializer):
     """One victim's part of a fund return (protocol v1.1 ``allocations``), with what the bank returned."""
 
@@ -691,8 +727,10 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             "lapses_at",
             "person",
             "allocations",
+            "notice_until",
         ]
         read_only_fields = fields
+        list_serializer_class = TaskListSerializer
 
     def _user(self):
         return self.context["request"].user
@@ -726,6 +764,7 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             "lapses_at": _iso(task.lapses_at),
             "person": self.get_person(task),
             "allocations": self.get_allocations(task),
+            "notice_until": _iso(task.notice_until),
         }
 
     def _own(self, obj) -> bool:
@@ -778,7 +817,9 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
         if spec is None or not spec.allocates_return:
             return None
         user, own = self._user(), self._own(obj)
-        rows = obj.allocations.select_related("case", "victim", "account__bank").order_by("id")
+        rows = getattr(obj, "_allocations_loaded", None)
+        if rows is None:
+            rows = obj.allocations.select_related("case", "victim", "account__bank").order_by("id")
         return [
             {
                 "victim_reference": f"{row.case.reference}/{row.victim_id or 0}",

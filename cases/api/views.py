@@ -557,11 +557,19 @@ class TaskViewSet(SearchMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
             name=person.get("name", ""), phone=person.get("phone", ""), address=person.get("address", ""), victim=victim
         )
 
-    @extend_schema(request=None, responses={200: s.TaskSerializer, **errors(401, 403, 404, 409)})
+    @extend_schema(request=s.ApproveSerializer, responses={200: s.TaskSerializer, **errors(400, 401, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        """Approve (supervisor; analyst for types that need none); a pushable task is dispatched."""
-        return self._answer(actions.approve_task(self.get_object(), acting_user=request.user))
+        """Approve (supervisor; analyst for types that need none); a pushable task is dispatched.
+
+        A ``fund_return`` is approved with ``legal_document_number``, after its public
+        notice (``notice_until``) and once every objection is reviewed.
+        """
+        task = self.get_object()
+        body = s.ApproveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        number = body.validated_data.get("legal_document_number", "")
+        return self._answer(actions.approve_task(task, acting_user=request.user, legal_document_number=number))
 
     @extend_schema(
         operation_id="v1_tasks_approve_many",

@@ -1,5 +1,5 @@
 from .case import Case, CaseGroupObjectPermission, CaseLink, CaseUserObjectPermission, Victim
-from .fund_return import ReturnAllocation
+from .fund_return import ReturnAllocation, ReturnObjection
 from .identifier import CaseIdentifier, Identifier, Transfer
 from .legal import LegalDocument, LegalDocumentFormat
 from .reference import Channel, District, FraudType, TaskTypeConfig
@@ -19,6 +19,7 @@ __all__ = [
     "LegalDocument",
     "LegalDocumentFormat",
     "ReturnAllocation",
+    "ReturnObjection",
     "Task",
     "TaskTypeConfig",
     "Transfer",

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -40,3 +41,35 @@ class ReturnAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id}:{self.case_id} {self.amount}"
+
+
+class ReturnObjection(models.Model):
+    """An objection to a pro-rata return received during its public notice (CBRC/MPS 2016, Art. 8).
+
+    The centre records it (who objected and what they say); a supervisor reviews
+    it with a note. A return with an objection not yet reviewed is not approved.
+    """
+
+    task = models.ForeignKey("cases.Task", on_delete=models.CASCADE, related_name="objections")
+    objector = models.CharField(_("objector"), max_length=100)
+    text = models.TextField(_("objection"), max_length=2000)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.TextField(_("review"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("objection to a return")
+        verbose_name_plural = _("objections to returns")
+        ordering = ["task", "id"]
+        indexes = [
+            models.Index(
+                fields=["task"], condition=models.Q(reviewed_at__isnull=True), name="return_objection_open_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.objector}"

@@ -46,6 +46,8 @@ class Task(models.Model):
     amount = models.DecimalField(_("amount"), null=True, blank=True, **MONEY)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     legal_document_number = models.CharField(_("legal document number"), max_length=64, blank=True)
+    # A pro-rata fund return's public notice (``TaskTypeSpec.notice_when_mixed``): not approved before.
+    notice_until = models.DateTimeField(_("public notice until"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     state = models.CharField(_("state"), max_length=20, choices=TaskState.choices, default=TaskState.PENDING_APPROVAL)
     deadline = models.DateTimeField(_("deadline"))

@@ -8,6 +8,7 @@ allocation the platform computes again at creation, under the account's lock
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -71,6 +72,7 @@ class FundReturnView(CaseScopedActionView):
                 "filed": case.status == "filed",
                 "has_bank": account.bank_id is not None,
                 "spec": spec,
+                "notice_days": settings.RETURN_NOTICE_DAYS,
                 "nav": "cases",
             },
             status=status,
@@ -97,7 +99,6 @@ class FundReturnView(CaseScopedActionView):
                 target_kind=TargetKind.BANK_ACCOUNT,
                 target_value=account.value,
                 target_bank=account.bank,
-                legal_document_number=form.cleaned_data["legal_document_number"],
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:

@@ -14,13 +14,15 @@ from django.utils.translation import gettext_lazy
 
 from coordination import hooks, reads
 from coordination.choices import AuditAction
-from coordination.masking import mask
+from coordination.exceptions import ActionNotAllowed, InvalidTransition
+from coordination.masking import mask, mask_free_text
 from coordination.views import ScopedView, redirect_back
 
 from .. import actions, permissions
 from ..choices import AWAITING_AGENCY_STATES, OPEN_TASK_STATES, ResultStatus, TaskState
 from ..forms import OnwardFormSet, RejectForm, ResultForm
-from ..models import ReturnAllocation, Task
+from ..measure_forms import ApproveForm, ObjectionForm
+from ..models import ReturnAllocation, ReturnObjection, Task
 
 # What the page says when a result field the type requires is left empty.
 REQUIRED_ON_PAGE = {"amount_held": gettext_lazy("Enter the amount held (0 if nothing could be held).")}
@@ -41,7 +43,18 @@ class TaskDetailView(ScopedView):
             task, ResultForm(task_type=spec), OnwardFormSet(prefix="onward", form_kwargs={"user": request.user})
         )
 
-    def show(self, task, result_form, onward, status=200, reject_form=None, return_error=None):
+    def show(
+        self,
+        task,
+        result_form,
+        onward,
+        status=200,
+        reject_form=None,
+        return_error=None,
+        approve_form=None,
+        objection_form=None,
+        review_error=None,
+    ):
         user = self.request.user
         spec = actions.task_type(task.type)
         if task.target_id and user.is_agency_user:
@@ -69,6 +82,8 @@ class TaskDetailView(ScopedView):
                 "awaits_another": pending and permissions.awaits_another_approver(user, task, spec.needs_supervisor),
                 "can_withdraw": task.state in OPEN_TASK_STATES and permissions.can_cancel(user),
                 "allocations": _allocations(user, task, own=acts) if spec.allocates_return else None,
+                "approve_form": (approve_form or ApproveForm()) if spec.legal_document_at_approval else None,
+                **_notice(user, task, spec, pending, objection_form, review_error),
                 "return_error": return_error,
                 "return_reason": self.request.POST.get("reason", "") if return_error else "",
                 "nav": "inbox" if user.is_agency_user else "cases",
@@ -136,7 +151,7 @@ class TaskDetailView(ScopedView):
                 form.add_error(field if field in form.fields else None, errors)
             return self.show(task, form, onward, status=400)
         except Exception as exc:
-            from coordination.exceptions import Conflict, InvalidTransition
+            from coordination.exceptions import Conflict
 
             if not isinstance(exc, Conflict | InvalidTransition):
                 raise
@@ -179,11 +194,56 @@ class TaskActionView(ScopedView):
                 success=_("Task rejected."),
             )
         elif what == "approve":
-            if permissions.awaits_another_approver(user, task, actions.task_type(task.type).needs_supervisor):
+            spec = actions.task_type(task.type)
+            if permissions.awaits_another_approver(user, task, spec.needs_supervisor):
                 # Four eyes: a message on the page, not a 403 (the action refuses it too).
                 messages.error(request, _("You created this task: another supervisor must approve it."))
+            elif spec.legal_document_at_approval:
+                # The approver names the legal document: refused, the page again with the error by the field.
+                if not permissions.can_approve(user, task, spec.needs_supervisor):
+                    raise PermissionDenied
+                form = ApproveForm(request.POST)
+                try:
+                    if not form.is_valid():
+                        raise ValidationError(form.errors.get_json_data())
+                    actions.approve_task(
+                        task, acting_user=user, legal_document_number=form.cleaned_data["legal_document_number"]
+                    )
+                except ValidationError as exc:
+                    if hasattr(exc, "error_dict"):
+                        for key, errors in exc.message_dict.items():
+                            form.add_error("legal_document_number" if key in form.fields else None, errors)
+                    return self.again(request, task, status=400, approve_form=form)
+                except (InvalidTransition, ActionNotAllowed) as exc:
+                    messages.error(request, str(exc))
+                else:
+                    messages.success(request, _("Task approved."))
             else:
                 self.run_action(actions.approve_task, task, acting_user=user, success=_("Task approved."))
+        elif what == "object":
+            if not permissions.can_create_task(user):
+                raise PermissionDenied
+            form = ObjectionForm(request.POST)
+            try:
+                if not form.is_valid():
+                    raise ValidationError(form.errors.get_json_data())
+                actions.record_objection(task, acting_user=user, **form.cleaned_data)
+            except ValidationError as exc:
+                for key, errors in exc.message_dict.items():
+                    form.add_error(key if key in form.fields else None, errors)
+                return self.again(request, task, status=400, objection_form=form)
+            messages.success(request, _("Objection recorded: the return waits for its review."))
+        elif what == "review-objection":
+            objection = self.get_scoped(
+                ReturnObjection.objects.filter(task=task), pk=_int(request.POST.get("objection"))
+            )
+            if not permissions.can_approve(user, task, needs_supervisor=True):
+                raise PermissionDenied
+            try:
+                actions.review_objection(objection, acting_user=user, note=request.POST.get("note", ""))
+            except ValidationError as exc:
+                return self.again(request, task, status=400, review_error=(objection.pk, exc.messages))
+            messages.success(request, _("Objection reviewed."))
         elif what == "return":
             if not permissions.can_cancel(user):
                 raise PermissionDenied
@@ -205,6 +265,51 @@ class TaskActionView(ScopedView):
         else:
             raise PermissionDenied
         return redirect_back(request, reverse("task-detail", args=[task.pk]))
+
+    def again(self, request, task, *, status: int, **forms):
+        """The task page again with the refused form's errors (nothing was changed)."""
+        user = request.user
+        return TaskDetailView(request=request, kwargs={"pk": task.pk}).show(
+            task,
+            ResultForm(task_type=actions.task_type(task.type)),
+            OnwardFormSet(prefix="onward", form_kwargs={"user": user}),
+            status=status,
+            **forms,
+        )
+
+
+def _notice(user, task, spec, pending: bool, objection_form, review_error) -> dict:
+    """A return's public notice and its objections, for the centre (the bank is not shown them)."""
+    if not spec.notice_when_mixed or user.is_agency_user:
+        return {"notice": None}
+    objections = [
+        {
+            "pk": o.pk,
+            "objector": mask(user, "name", o.objector),
+            "text": mask_free_text(user, o.text),
+            "recorded_at": o.recorded_at,
+            "reviewed_at": o.reviewed_at,
+            "review_note": o.review_note,
+            "review_error": review_error[1] if review_error and review_error[0] == o.pk else None,
+        }
+        for o in task.objections.order_by("id")
+    ]
+    now = timezone.now()
+    return {
+        "notice": {
+            "until": task.notice_until,
+            "running": task.notice_until is not None and now < task.notice_until,
+            "objections": objections,
+            "can_record": pending and permissions.can_create_task(user),
+            "can_review": pending and permissions.can_approve(user, task, needs_supervisor=True),
+        },
+        "objection_form": objection_form or ObjectionForm(),
+    }
+
+
+def _int(value) -> int:
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else 0
 
 
 def _allocations(user, task: Task, *, own: bool) -> list[dict]:

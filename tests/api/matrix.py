@@ -65,7 +65,7 @@ MATRIX = """
 | task-detail               | GET    | return    | -            | 200     | 200        | 200     | 200     | 404   | 200     | 401  | 200     |
 | task-events               | GET    | task      | -            | 200     | 200        | 403     | 403     | 404   | 200     | 401  | 403     |
 | task-approve              | POST   | pending   | -            | 200     | 200        | 403     | 403     | 404   | 403     | 401  | 403     |
-| task-approve              | POST   | return    | -            | 403     | 200        | 403     | 403     | 404   | 403     | 401  | 403     |
+| task-approve              | POST   | return    | approve_return | 403     | 200        | 403     | 403     | 404   | 403     | 401  | 403     |
 | task-approve-many         | POST   | -         | approve_many | 200     | 200        | 403     | 403     | 403   | 403     | 401  | 403     |
 | task-accept               | POST   | task      | -            | 403     | 403        | 200     | 200     | 404   | 403     | 401  | 200     |
 | task-reject               | POST   | task      | reason       | 403     | 403        | 200     | 200     | 404   | 403     | 401  | 200     |

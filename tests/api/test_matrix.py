@@ -111,7 +111,6 @@ class World:
             agency=agency("CCB"),
             target_kind="bank_account",
             target_value=FROZEN_ACCOUNT,
-            legal_document_number="成公冻字〔2026〕32号",
         )
 
     @cached_property
@@ -222,8 +221,9 @@ BODIES = {
         "type": "fund_return",
         "agency": "CCB",
         "target": {"kind": "bank_account", "value": FROZEN_ACCOUNT},
-        "legal_document_number": "成公冻字〔2026〕33号",
     },
+    # The supervisor approving a return names its legal document.
+    "approve_return": lambda w: {"legal_document_number": "成公冻字〔2026〕32号"},
     "share": lambda w: {"username": w.users["other"].username, "permission": "view"},
     "stop": lambda w: {"approve": False},
     "follow_ups": lambda w: {"proposal_ids": [w.proposal.pk], "approve": False},

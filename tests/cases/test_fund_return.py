@@ -27,8 +27,12 @@ def prepare(world, analyst):
         agency=agency("CCB"),
         target_kind="bank_account",
         target_value=S,
-        legal_document_number=RETURN_DOCUMENT,
     )
+
+
+def approve(task, supervisor):
+    """The supervisor approves the return with its legal document."""
+    return actions.approve_task(task, acting_user=supervisor, legal_document_number=RETURN_DOCUMENT)
 
 
 def test_trace_of_the_shared_frozen_account(analyst, supervisor, ccb_liaison):
@@ -58,7 +62,7 @@ def test_return_prepared_approved_reported_updates_every_victim_case(analyst, su
     # Four eyes: the preparer cannot approve; a supervisor does.
     with pytest.raises(ActionNotAllowed):
         actions.approve_task(task, acting_user=analyst)
-    task = actions.approve_task(task, acting_user=supervisor)
+    task = approve(task, supervisor)
     at = timezone.now().isoformat()
     actions.submit_result(
         task,
@@ -99,7 +103,7 @@ def test_nothing_traced_is_refused(analyst, supervisor, ccb_liaison, case):
 
 def test_the_bank_cannot_return_more_or_elsewhere(analyst, supervisor, ccb_liaison):
     world = serial_world(analyst, supervisor, ccb_liaison)
-    task = actions.approve_task(prepare(world, analyst), acting_user=supervisor)
+    task = approve(prepare(world, analyst), supervisor)
     at = timezone.now().isoformat()
     for rows, key in (
         ([{"account_number": V1, "amount": "6000.01", "at": at}], "result.returned.0.amount"),
@@ -141,9 +145,8 @@ def test_api_and_pages_flow(client, analyst, supervisor, ccb_liaison, icbc_liais
     url = reverse("fund-return", args=[world.case1.pk, world.account.pk])
     html = client.get(url).content.decode()
     assert f'data-case="{world.case2.reference}"' in html and 'id="flow"' in html and 'id="return-mixed"' in html
-    # Without a legal document: a form error, nothing created.
-    assert client.post(url, {"legal_document_number": ""}).status_code == 400
-    assert not Task.objects.filter(type="fund_return").exists()
+    # The preparer names no legal document: the approving supervisor does.
+    assert 'name="legal_document_number"' not in html
     # The API prepares it; an amount sent is not the platform's: it computes its own.
     api = APIClient()
     api.force_authenticate(analyst)
@@ -153,7 +156,6 @@ def test_api_and_pages_flow(client, analyst, supervisor, ccb_liaison, icbc_liais
         "agency": "CCB",
         "target": {"kind": "bank_account", "value": S},
         "amount": "99999.00",
-        "legal_document_number": RETURN_DOCUMENT,
     }
     response = api.post("/api/v1/tasks/", body, format="json")
     assert response.status_code == 201, response.json()
@@ -171,7 +173,15 @@ def test_api_and_pages_flow(client, analyst, supervisor, ccb_liaison, icbc_liais
     assert all(task["id"] != t["id"] for t in other.get("/api/v1/tasks/").json()["results"])
     approve = APIClient()
     approve.force_authenticate(supervisor)
-    assert approve.post(f"/api/v1/tasks/{task['id']}/approve/").status_code == 200
+    # Without the legal document: 400 on the field, nothing changed.
+    refused = approve.post(f"/api/v1/tasks/{task['id']}/approve/", {}, format="json")
+    assert refused.status_code == 400 and "legal_document_number" in refused.json()
+    assert Task.objects.get(pk=task["id"]).state == "pending_approval"
+    approved = approve.post(
+        f"/api/v1/tasks/{task['id']}/approve/", {"legal_document_number": RETURN_DOCUMENT}, format="json"
+    )
+    assert approved.status_code == 200, approved.json()
+    assert approved.json()["legal_document_number"] == RETURN_DOCUMENT and approved.json()["notice_until"] is None
     seen = bank.get(f"/api/v1/tasks/{task['id']}/").json()
     assert {a["account_number"] for a in seen["allocations"]} == {V1, V2}
     # The bank reports it on the task page: every allocation in full; both cases show it.
@@ -199,3 +209,85 @@ def test_demo_data_has_a_return_ready_to_prepare():
     assert prepared.frozen == D("9000.00")
     assert sorted(row.amount for row in prepared.rows) == [D("3000.00"), D("6000.00")]
     assert len({row.case.pk for row in prepared.rows}) == 2 and prepared.untraced == 0
+
+
+def test_closing_keeps_the_untraced_remainder_in_its_audit(analyst, supervisor, ccb_liaison):
+    """20,000 from the victim into the account, 25,000 frozen there: 5,000 no trace claims stays frozen."""
+    from tests.conftest import make_case
+
+    account = "6217000010055550000"
+    case = actions.file_case(
+        make_case(analyst, to_account=account, amount="20000.00"),
+        acting_user=analyst,
+        filing_number="成公立字〔2026〕11号",
+    )
+    freeze = actions.create_task(
+        case,
+        acting_user=analyst,
+        type="freeze",
+        agency=agency("CCB"),
+        target_kind="bank_account",
+        target_value=account,
+        amount=D("30000.00"),
+        legal_document_number="成公冻字〔2026〕41号",
+    )
+    freeze = actions.approve_task(freeze, acting_user=supervisor)
+    actions.submit_result(freeze, acting_user=ccb_liaison, status="completed", result={"amount_held": "25000.00"})
+    assert fund_return.case_untraced(case) == D("5000.00")
+    actions.close_case(case, acting_user=analyst, summary="未能溯源部分移送法院", outcome="partly_returned")
+    record = AuditRecord.objects.get(case_id=case.pk, action="case.close")
+    assert record.after["untraced"] == "5000.00" and record.after["amount_frozen"] == "25000.00"
+
+
+def test_the_task_list_reads_every_return_allocation_in_one_query(analyst, supervisor, ccb_liaison):
+    """One query for all the allocations of a page, however many return tasks it shows (no N+1)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from tests.conftest import make_case
+
+    def one_return(n: int):
+        account = f"62170000100666{n:05d}"
+        case = actions.file_case(
+            make_case(analyst, to_account=account, amount="1000.00"),
+            acting_user=analyst,
+            filing_number=f"成公立字〔2026〕{100 + n}号",
+        )
+        freeze = actions.create_task(
+            case,
+            acting_user=analyst,
+            type="freeze",
+            agency=agency("CCB"),
+            target_kind="bank_account",
+            target_value=account,
+            amount=D("1000.00"),
+            legal_document_number=f"成公冻字〔2026〕{100 + n}号",
+        )
+        freeze = actions.approve_task(freeze, acting_user=supervisor)
+        actions.submit_result(freeze, acting_user=ccb_liaison, status="completed", result={"amount_held": "800.00"})
+        actions.create_task(
+            case,
+            acting_user=analyst,
+            type="fund_return",
+            agency=agency("CCB"),
+            target_kind="bank_account",
+            target_value=account,
+        )
+
+    api = APIClient()
+    api.force_authenticate(analyst)
+
+    def count() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            body = api.get("/api/v1/tasks/?type=fund_return&page_size=100").json()
+        assert all(len(t["allocations"]) == 1 for t in body["results"])
+        return len(ctx.captured_queries), len(body["results"])
+
+    one_return(1)
+    small = count()
+    for n in range(2, 6):
+        one_return(n)
+    large = count()
+    assert (small[1], large[1]) == (1, 5)
+    assert small[0] == large[0]

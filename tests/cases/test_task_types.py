@@ -89,7 +89,7 @@ def task_body(spec: TaskTypeSpec, case: Case, to: Agency) -> dict:
         body["target"] = {"kind": kind, "value": SAMPLE_TARGETS[kind]}
     if kind == TargetKind.BANK_ACCOUNT:
         body["amount"] = "52000.00"
-    if spec.needs_legal_document:
+    if spec.needs_legal_document and not spec.legal_document_at_approval:
         body["legal_document_number"] = "成公(反诈)冻字〔2026〕001号"
     return body
 
@@ -137,7 +137,13 @@ def create_and_approve(spec: TaskTypeSpec, case: Case, to: Agency, analyst, supe
         refused = api(analyst).post(f"/api/v1/tasks/{task_id}/approve/")
         assert refused.status_code == 403, refused.json()
     approver = supervisor if spec.needs_supervisor else analyst
-    response = api(approver).post(f"/api/v1/tasks/{task_id}/approve/")
+    approval = {}
+    if spec.legal_document_at_approval:
+        # The approver names the legal document (a fund return): without it, refused and nothing changed.
+        refused = api(approver).post(f"/api/v1/tasks/{task_id}/approve/", {}, format="json")
+        assert refused.status_code == 400 and "legal_document_number" in refused.json(), refused.json()
+        approval = {"legal_document_number": "成公(反诈)冻字〔2026〕001号"}
+    response = api(approver).post(f"/api/v1/tasks/{task_id}/approve/", approval, format="json")
     assert response.status_code == 200, response.json()
     return task_id
 

@@ -193,6 +193,13 @@ MATRIX = [
         lambda o: reverse("task-reissue", args=[o["rejected"].pk]),
         (302, 302, 302, 403, 403, 404, 403),
     ),
+    (
+        # A stop-payment takes no objection: refused on the form (a return's own are in test_return_notice).
+        "record an objection",
+        "post",
+        lambda o: reverse("task-action", args=[o["task"].pk, "object"]),
+        (302, 400, 400, 403, 403, 404, 403),
+    ),
     ("field check (htmx)", "post", lambda o: reverse("field-check"), (302, 200, 200, 200, 200, 200, 403)),
     ("mark read", "post", lambda o: reverse("notifications"), (302, 302, 302, 302, 302, 302, 302)),
     # The analyst's notification and its case group: everyone else's is not found.
@@ -234,6 +241,7 @@ POST_DATA = {
     "convert freezes": {"legal_document_number": "成公冻字〔2026〕7号"},
     "renew": {"legal_document_number": "成公冻字〔2026〕8号"},
     "re-issue": {"target_value": "6217000010012345679", "agency": "CCB"},
+    "record an objection": {"objector": "李四", "text": "异议"},
     "field check (htmx)": {"field": "transfers-0-to_account", "transfers-0-to_account": "6217000010012345678"},
 }
 

@@ -427,3 +427,17 @@ def test_case_search_by_post_keeps_the_account_out_of_urls(client, analyst):
     assert other.reference not in body + second
     # GET keeps working, as before.
     assert other.reference not in client.get(reverse("case-list"), {"q": RECEIVING_ACCOUNT}).content.decode()
+
+
+def test_seen_in_other_cases_posts_the_identifier_not_a_link(client, analyst):
+    """The case page's "seen in N cases" is a form posting the account: no URL carries it."""
+    from tests.conftest import RECEIVING_ACCOUNT, make_case
+
+    first, second = make_case(analyst), make_case(analyst)
+    other = make_case(analyst, to_account="6217000010099999999")
+    client.force_login(analyst)
+    page = client.get(reverse("case-detail", args=[first.pk])).content.decode()
+    assert f"q={RECEIVING_ACCOUNT}" not in page and "?q=" not in page
+    assert f'<input type="hidden" name="q" value="{RECEIVING_ACCOUNT}">' in page
+    found = client.post(reverse("case-list"), {"q": RECEIVING_ACCOUNT}).content.decode()
+    assert first.reference in found and second.reference in found and other.reference not in found
