@@ -6,11 +6,14 @@ UPDATE and DELETE, so nobody can quietly rewrite history, not even through SQL.
 """
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .choices import READ_ACTIONS
 from .querysets import RestrictedQuerySet
 
 
@@ -63,6 +66,13 @@ class AuditRecord(models.Model):
             models.Index(fields=["object_type", "object_id", "at"], name="audit_object_idx"),
             models.Index(fields=["-at", "-id"], name="audit_time_idx"),
             models.Index(fields=["user", "-at"], name="audit_user_idx"),
+            # "Who read this case's data" (``?case=``): a read of a list names its cases in
+            # ``after.cases``; only read rows carry it, so the index holds only them.
+            GinIndex(
+                OpClass(KeyTransform("cases", "after"), name="jsonb_path_ops"),
+                condition=models.Q(action__in=sorted(READ_ACTIONS)),
+                name="audit_read_cases_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -188,3 +188,31 @@ def test_lookups_and_exports_are_audited(api, client, ccb_liaison, auditor, case
     b"".join(export.streaming_content)
     row = AuditRecord.objects.get(action="audit.export")
     assert row.user_id == auditor.pk and row.after["filters"] == {"action": "identifier.lookup"}
+
+
+def test_who_read_a_case_walks_the_read_index(api, client, analyst, auditor):
+    """``?case=`` on the trail finds list reads through ``after.cases``; a partial GIN index serves it.
+
+    At a million cases the trail holds hundreds of millions of rows: the filter must not
+    read them all. The page's own SQL is planned with sequential scans priced out.
+    """
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cases import actions
+    from tests.conftest import make_case
+
+    cases = [make_case(analyst, to_account=f"62170000101{i:08d}") for i in range(3)]
+    for case in cases:
+        actions.issue_stop_payments(case, acting_user=analyst)
+    assert api(analyst).get("/api/v1/tasks/").status_code == 200  # one list read naming the three cases
+    client.force_login(auditor)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("audit") + f"?case={cases[1].pk}")
+    assert page.status_code == 200 and "data.read" in page.content.decode()
+    sql = next(q["sql"] for q in ctx.captured_queries if "coordination_auditrecord" in q["sql"] and "@>" in q["sql"])
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("EXPLAIN " + sql)
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    assert "audit_read_cases_idx" in plan, plan
