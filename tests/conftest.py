@@ -189,6 +189,19 @@ def make_user(username: str, code: str, role: str) -> User:
 
 
 @pytest.fixture
+def later(monkeypatch):
+    """Move the platform's clock forward by ``days`` (``timezone.now`` everywhere it is called)."""
+    real = timezone.now
+
+    def move(days: float):
+        moved = real() + timedelta(days=days)
+        monkeypatch.setattr(timezone, "now", lambda: moved)
+        return moved
+
+    return move
+
+
+@pytest.fixture
 def analyst(db):
     return make_user("t_analyst", "AFC", "analyst")
 

@@ -81,3 +81,39 @@ def serial_world(analyst, supervisor, ccb_liaison) -> World:
         result={"amount_held": "9000.00", "onward_transfers": [onward(T, "ABC", "3000.00", 10)]},
     )
     return World(case1=case1, case2=case2, freeze=freeze, account=Identifier.objects.get(value=S))
+
+
+def frozen_alone(analyst, supervisor, ccb_liaison, account: str, *, paid: str, held: str, n: int) -> Case:
+    """One filed case whose victim paid ``paid`` into ``account`` at CCB, where a freeze holds ``held``.
+
+    Only that victim's money is there: a return from it is exact. ``n`` keeps the
+    filing and freeze document numbers apart between cases of one test.
+    """
+    case = actions.file_case(
+        make_case(analyst, to_account=account, amount=paid), acting_user=analyst, filing_number=f"成公立字〔2026〕{n}号"
+    )
+    freeze = actions.create_task(
+        case,
+        acting_user=analyst,
+        type="freeze",
+        agency=agency("CCB"),
+        target_kind="bank_account",
+        target_value=account,
+        amount=max(Decimal(paid), Decimal(held)),
+        legal_document_number=f"成公冻字〔2026〕{n}号",
+    )
+    freeze = actions.approve_task(freeze, acting_user=supervisor)
+    actions.submit_result(freeze, acting_user=ccb_liaison, status="completed", result={"amount_held": held})
+    return case
+
+
+def prepare_return(case: Case, analyst, account: str) -> Task:
+    """The analyst prepares a return from ``account`` (the supervisor names the legal document at approval)."""
+    return actions.create_task(
+        case,
+        acting_user=analyst,
+        type="fund_return",
+        agency=agency("CCB"),
+        target_kind="bank_account",
+        target_value=account,
+    )

@@ -13,7 +13,7 @@ from coordination.exceptions import ActionNotAllowed
 from coordination.models import AuditRecord
 from tests.conftest import agency
 
-from .fund_world import RETURN_DOCUMENT, V1, V2, S, serial_world
+from .fund_world import RETURN_DOCUMENT, V1, V2, S, frozen_alone, prepare_return, serial_world
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -213,26 +213,7 @@ def test_demo_data_has_a_return_ready_to_prepare():
 
 def test_closing_keeps_the_untraced_remainder_in_its_audit(analyst, supervisor, ccb_liaison):
     """20,000 from the victim into the account, 25,000 frozen there: 5,000 no trace claims stays frozen."""
-    from tests.conftest import make_case
-
-    account = "6217000010055550000"
-    case = actions.file_case(
-        make_case(analyst, to_account=account, amount="20000.00"),
-        acting_user=analyst,
-        filing_number="成公立字〔2026〕11号",
-    )
-    freeze = actions.create_task(
-        case,
-        acting_user=analyst,
-        type="freeze",
-        agency=agency("CCB"),
-        target_kind="bank_account",
-        target_value=account,
-        amount=D("30000.00"),
-        legal_document_number="成公冻字〔2026〕41号",
-    )
-    freeze = actions.approve_task(freeze, acting_user=supervisor)
-    actions.submit_result(freeze, acting_user=ccb_liaison, status="completed", result={"amount_held": "25000.00"})
+    case = frozen_alone(analyst, supervisor, ccb_liaison, "6217000010055550000", paid="20000.00", held="25000.00", n=41)
     assert fund_return.case_untraced(case) == D("5000.00")
     actions.close_case(case, acting_user=analyst, summary="未能溯源部分移送法院", outcome="partly_returned")
     record = AuditRecord.objects.get(case_id=case.pk, action="case.close")
@@ -245,35 +226,10 @@ def test_the_task_list_reads_every_return_allocation_in_one_query(analyst, super
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
-    from tests.conftest import make_case
-
     def one_return(n: int):
         account = f"62170000100666{n:05d}"
-        case = actions.file_case(
-            make_case(analyst, to_account=account, amount="1000.00"),
-            acting_user=analyst,
-            filing_number=f"成公立字〔2026〕{100 + n}号",
-        )
-        freeze = actions.create_task(
-            case,
-            acting_user=analyst,
-            type="freeze",
-            agency=agency("CCB"),
-            target_kind="bank_account",
-            target_value=account,
-            amount=D("1000.00"),
-            legal_document_number=f"成公冻字〔2026〕{100 + n}号",
-        )
-        freeze = actions.approve_task(freeze, acting_user=supervisor)
-        actions.submit_result(freeze, acting_user=ccb_liaison, status="completed", result={"amount_held": "800.00"})
-        actions.create_task(
-            case,
-            acting_user=analyst,
-            type="fund_return",
-            agency=agency("CCB"),
-            target_kind="bank_account",
-            target_value=account,
-        )
+        case = frozen_alone(analyst, supervisor, ccb_liaison, account, paid="1000.00", held="800.00", n=100 + n)
+        prepare_return(case, analyst, account)
 
     api = APIClient()
     api.force_authenticate(analyst)

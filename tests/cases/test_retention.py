@@ -20,19 +20,6 @@ from tests.conftest import RECEIVING_ACCOUNT, make_case
 NAME, ID_NUMBER, PHONE = "张三", "51010719900101123X", "13800000000"
 
 
-@pytest.fixture
-def later(monkeypatch):
-    """Move the platform's clock forward by ``days`` (``timezone.now`` everywhere it is called)."""
-    real = timezone.now
-
-    def move(days: float):
-        moved = real() + timedelta(days=days)
-        monkeypatch.setattr(timezone, "now", lambda: moved)
-        return moved
-
-    return move
-
-
 def closed_case(analyst, **kwargs) -> Case:
     case = make_case(analyst, **kwargs)
     Case.objects.filter(pk=case.pk).update(summary=f"{NAME}（电话 {PHONE}）被冒充客服骗取。")

@@ -23,9 +23,9 @@ from cases import actions
 from cases.models import ReturnObjection, Task
 from coordination.exceptions import ActionNotAllowed
 from coordination.models import AuditRecord
-from tests.conftest import agency, make_case, make_user
+from tests.conftest import make_user
 
-from .fund_world import RETURN_DOCUMENT, S, serial_world
+from .fund_world import RETURN_DOCUMENT, S, frozen_alone, prepare_return, serial_world
 
 pytestmark = pytest.mark.django_db
 
@@ -37,50 +37,14 @@ def _notice_days(settings):
     settings.RETURN_NOTICE_DAYS = 30
 
 
-@pytest.fixture
-def later(monkeypatch):
-    real = timezone.now
-
-    def move(days: float):
-        moved = real() + timedelta(days=days)
-        monkeypatch.setattr(timezone, "now", lambda: moved)
-        return moved
-
-    return move
-
-
-def prepare(case, analyst, account):
-    return actions.create_task(
-        case,
-        acting_user=analyst,
-        type="fund_return",
-        agency=agency("CCB"),
-        target_kind="bank_account",
-        target_value=account,
-    )
-
-
 def mixed_return(analyst, supervisor, ccb_liaison) -> Task:
     world = serial_world(analyst, supervisor, ccb_liaison)
-    return prepare(world.case1, analyst, S)
+    return prepare_return(world.case1, analyst, S)
 
 
 def exact_return(analyst, supervisor, ccb_liaison) -> Task:
-    case = make_case(analyst, to_account=ALONE, amount="20000.00")
-    case = actions.file_case(case, acting_user=analyst, filing_number="成公立字〔2026〕9号")
-    freeze = actions.create_task(
-        case,
-        acting_user=analyst,
-        type="freeze",
-        agency=agency("CCB"),
-        target_kind="bank_account",
-        target_value=ALONE,
-        amount=Decimal("20000.00"),
-        legal_document_number="成公冻字〔2026〕21号",
-    )
-    freeze = actions.approve_task(freeze, acting_user=supervisor)
-    actions.submit_result(freeze, acting_user=ccb_liaison, status="completed", result={"amount_held": "15000.00"})
-    return prepare(case, analyst, ALONE)
+    case = frozen_alone(analyst, supervisor, ccb_liaison, ALONE, paid="20000.00", held="15000.00", n=9)
+    return prepare_return(case, analyst, ALONE)
 
 
 def test_a_pro_rata_return_waits_for_its_notice_and_every_objection(analyst, supervisor, ccb_liaison, later):
