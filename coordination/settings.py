@@ -277,6 +277,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = False
+# Celery's Django fix-up closes every database connection before and after each job unless
+# this is set, so neither CONN_MAX_AGE nor the pool survived a job: a push paid for a new
+# PostgreSQL session (fork, authentication, catalog caches) every time (issue 16). Set, the
+# fix-up closes them only every Nth job; coordination.celery closes a broken or an
+# obsolete (CONN_MAX_AGE) connection after each job, as Django does after each request.
+CELERY_DB_REUSE_MAX = _typed("CELERY_DB_REUSE_MAX", env.int, 1000)
 # Deliveries to partner endpoints (docs/deliveries.md). Seconds throughout.
 DELIVERY_WINDOW_SECONDS = _typed("DELIVERY_WINDOW_SECONDS", env.int, 24 * 3600)
 DELIVERY_BACKOFF_BASE = _typed("DELIVERY_BACKOFF_BASE", env.float, 2.0)

@@ -134,8 +134,9 @@ def worker_env(database_url: str, redis_url: str, platform_url: str = "http://12
         "SECRET_KEY": "worker-under-test-0123456789abcdefghijklmnopqrstuvwxyz",
         "DEBUG": "0",
         "DB_POOL": "0",
-        # Persistent connections per pool process (Celery's Django fix-up closes them at fork
-        # and when unusable): a new PostgreSQL connection per job would dominate a push's cost.
+        # Persistent connections per pool process: CONN_MAX_AGE keeps them only because
+        # CELERY_DB_REUSE_MAX (settings) stops Celery's Django fix-up closing them around
+        # every job; a new PostgreSQL session per job would dominate a push's cost.
         "CONN_MAX_AGE": "300",
         "SECURE_SSL_REDIRECT": "0",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
