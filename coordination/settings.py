@@ -293,6 +293,9 @@ DELIVERY_READ_TIMEOUT = _typed("DELIVERY_READ_TIMEOUT", env.float, 10.0)
 DELIVERY_LEASE_MARGIN = _typed("DELIVERY_LEASE_MARGIN", env.float, 5.0)
 # At most this many pushes in flight per agency: a slow partner holds at most this many workers.
 DELIVERY_AGENCY_CONCURRENCY = _typed("DELIVERY_AGENCY_CONCURRENCY", env.int, 2)
+# A push job also claims up to this many due deliveries in all (a burst waiting) and sends them
+# at once over keep-alive connections; 1 sends one at a time. Per-agency limits still hold.
+DELIVERY_BATCH = _typed("DELIVERY_BATCH", env.int, 16)
 # How long a job put on the broker may go unclaimed before the sweeper publishes it again.
 DELIVERY_REQUEUE_AFTER = _typed("DELIVERY_REQUEUE_AFTER", env.float, 15.0)
 DELIVERY_SWEEP_SECONDS = _typed("DELIVERY_SWEEP_SECONDS", env.float, 5.0)
