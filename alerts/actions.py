@@ -24,6 +24,7 @@ from coordination.exceptions import ActionNotAllowed, Conflict
 from . import events
 from .choices import DeliveryState
 from .models import Delivery, Notification
+from .payloads import push_body
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,10 @@ def dispatch_task(task: Task) -> Delivery | None:
     now = timezone.now()
     # queued_at is set now: if the process dies before publishing, the sweeper
     # sees a stale queued_at and publishes the job itself.
-    delivery = Delivery.objects.create(task=task, agency=agency, give_up_at=give_up_time(task, now), queued_at=now)
+    delivery = Delivery(task=task, agency=agency, give_up_at=give_up_time(task, now), queued_at=now)
+    # The body is prepared now, with the task and its case at hand: the claim returns it (issue 16).
+    delivery.body = push_body(delivery).decode()
+    delivery.save(force_insert=True)
     transaction.on_commit(lambda: enqueue(delivery.pk))
     return delivery
 

@@ -43,6 +43,10 @@ class Delivery(models.Model):
     # runs out and the sweeper re-queues the delivery.
     locked_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
     lease_token = models.UUIDField(null=True, blank=True, editable=False)
+    # The push's JSON (alerts.payloads.push_body), prepared in the approving transaction: the
+    # claim returns it with the lease, so no attempt reads the task and its case again.
+    # Empty on rows from before it existed; the worker builds theirs at the claim.
+    body = models.TextField(_("push body"), blank=True, editable=False)
 
     objects = DeliveryQuerySet.as_manager()
 

@@ -22,6 +22,7 @@ import random
 import ssl
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -36,11 +37,12 @@ from django.utils import timezone, translation
 
 from agencies.endpoints import BlockedEndpoint, check_scheme
 from cases.actions import flag_task, mark_dispatched
-from cases.choices import TaskEvent, TaskState
+from cases.choices import TaskEvent
+from cases.models import Task
 
 from . import digests
 from .choices import AttemptFailure, DeliveryState, http_failure
-from .models import Delivery, DeliveryAttempt, Notification
+from .models import Delivery, Notification
 from .payloads import push_body
 from .signing import signature_header
 from .transport import push_client
@@ -105,6 +107,10 @@ class Claim:
     url: str
     secrets: list[str]  # every live secret, the newest first (v1.1 rotation)
     body: bytes
+    # From the claim's row, so the record need not read the delivery again.
+    attempts: int = 0
+    give_up_at: datetime | None = None
+    task_id: int | None = None
 
 
 @dataclass
@@ -118,54 +124,59 @@ class Outcome:
     duration_ms: int
 
 
-def claim_delivery(delivery_id: str) -> Claim | str:
-    """Take the lease on a due delivery, or say why not (a short transaction)."""
-    with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("task__case__fraud_type", "task__case__district", "task__target__bank", "agency")
-            .filter(pk=delivery_id, state=DeliveryState.PENDING)
-            .first()
+CLAIM_SQL = "SELECT * FROM alerts_claim_deliveries(%s, %s, %s, make_interval(secs => %s), interval '1 second', %s)"
+
+
+def claim_deliveries(delivery_id: str | None, extra: int = 0) -> tuple[Claim | str, list[Claim]]:
+    """Take the lease on ``delivery_id`` and on up to ``extra`` other due deliveries: one statement.
+
+    Returns what came of the wanted one (a :class:`Claim`, or why not: "skipped",
+    "claimed", "not due", "cancelled", "busy", "no endpoint") and the other leases
+    taken. The SQL function (migration ``alerts/0007``) keeps the per-agency
+    in-flight limit under the agency's advisory lock, as the claim always did.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CLAIM_SQL, [delivery_id, extra, settings.DELIVERY_AGENCY_CONCURRENCY, lease_seconds(), timezone.now()]
         )
-        if delivery is None:
-            return "skipped"  # done, failed, or another job holds the row this instant
-        now = timezone.now()
-        if delivery.locked_until and delivery.locked_until > now:
-            return "claimed"  # another job is mid-push; its outcome decides
-        if delivery.next_attempt_at > now + timedelta(seconds=1):
-            return "not due"  # an early duplicate; the retry's own message or the sweeper comes later
-        if delivery.task.state == TaskState.CANCELLED:
-            # The centre withdrew the task while the partner was unreachable: stop pushing it.
-            Delivery.objects.filter(pk=delivery.pk).update(
-                state=DeliveryState.FAILED, last_error=AttemptFailure.CANCELLED
-            )
-            return "cancelled"
-        with connection.cursor() as cursor:
-            # Serialise the in-flight count per agency for the rest of this short transaction.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [AGENCY_LOCK_NS, delivery.agency_id])
-            # The lease need not survive a database crash (then the push is simply sent again
-            # and the partner deduplicates): skip this commit's fsync, half of a push's disk waits.
-            cursor.execute("SET LOCAL synchronous_commit = off")
-        in_flight = Delivery.objects.filter(
-            agency_id=delivery.agency_id, state=DeliveryState.PENDING, locked_until__gt=now
-        ).count()
-        if in_flight >= settings.DELIVERY_AGENCY_CONCURRENCY:
-            return "busy"
-        agency = delivery.agency
-        if not agency.has_endpoint:
-            return "no endpoint"
-        token = uuid.uuid4()
-        Delivery.objects.filter(pk=delivery.pk).update(
-            locked_until=now + timedelta(seconds=lease_seconds()), lease_token=token
-        )
-        return Claim(
-            delivery_id=str(delivery.pk),
+        rows = cursor.fetchall()
+    wanted: Claim | str = "skipped"  # done, failed, or another job holds the row this instant
+    others: list[Claim] = []
+    for did, outcome, token, body, code, url, secret, old_secret, attempts, give_up_at, task_id in rows:
+        did = str(did)
+        if outcome != "leased":
+            if did == delivery_id:
+                wanted = outcome
+            continue
+        claim = Claim(
+            delivery_id=did,
             token=token,
-            agency_code=agency.code,
-            url=agency.endpoint_url,
-            secrets=agency.live_secrets(now),
-            body=push_body(delivery),
+            agency_code=code,
+            url=url,
+            secrets=[secret, *([old_secret] if old_secret else [])],
+            body=body.encode() if body else _legacy_body(did),
+            attempts=attempts,
+            give_up_at=give_up_at,
+            task_id=task_id,
         )
+        if did == delivery_id:
+            wanted = claim
+        else:
+            others.append(claim)
+    return wanted, others
+
+
+def claim_delivery(delivery_id: str) -> Claim | str:
+    """Take the lease on a due delivery, or say why not (one statement)."""
+    return claim_deliveries(delivery_id)[0]
+
+
+def _legacy_body(delivery_id: str) -> bytes:
+    """The body of a delivery written before bodies were prepared at approval."""
+    delivery = Delivery.objects.select_related(
+        "task__case__fraud_type", "task__case__district", "task__target__bank"
+    ).get(pk=delivery_id)
+    return push_body(delivery)
 
 
 def send(claim: Claim) -> Outcome:
@@ -246,72 +257,96 @@ def partner_reason(response) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text).strip()[:300]
 
 
+# The attempt and, if the lease is still ours, the delivery's new state: one statement. The
+# attempt is written whatever the lease says (a data-modifying CTE always runs).
+RECORD_SQL = """
+WITH outcome AS (
+    UPDATE alerts_delivery
+       SET state = %(state)s, attempts = attempts + 1, last_status = %(status)s, last_error = %(failure)s,
+           partner_reason = %(reason)s, locked_until = NULL, lease_token = NULL,
+           delivered_at = coalesce(%(delivered_at)s, delivered_at),
+           next_attempt_at = coalesce(%(next_at)s, next_attempt_at),
+           queued_at = coalesce(%(queued_at)s, queued_at)
+     WHERE id = %(id)s AND lease_token = %(token)s AND state = 'pending'
+ RETURNING attempts
+), attempt AS (
+    INSERT INTO alerts_deliveryattempt (delivery_id, at, status_code, error, duration_ms)
+    VALUES (%(id)s, %(now)s, %(status)s, %(failure)s, %(duration)s)
+)
+SELECT attempts FROM outcome
+"""
+
+
+def _decide(claim: Claim, result: Outcome, now: datetime) -> tuple[str, str, dict]:
+    """The answer table: the delivery's next state, the outcome's name, and the columns it sets."""
+    status, attempts = result.status, claim.attempts + 1
+    columns = {"delivered_at": None, "next_at": None, "queued_at": None}
+    if status in DONE:
+        return DeliveryState.DELIVERED, "delivered", {**columns, "delivered_at": now}
+    if status in PERMANENT or result.failure == AttemptFailure.BLOCKED:
+        # A blocked address is the endpoint's fault, not a passing one: fix it, then re-send.
+        return DeliveryState.FAILED, "failed", columns
+    give_up_at = claim.give_up_at
+    if give_up_at is None or now >= give_up_at:
+        return DeliveryState.DEAD, "dead", columns
+    wait = backoff_seconds(attempts, result.retry_after)
+    # One last attempt at the edge of the window rather than none.
+    next_at = min(now + timedelta(seconds=wait), give_up_at)
+    return DeliveryState.PENDING, "retry", {**columns, "next_at": next_at, "queued_at": now}
+
+
 def record_outcome(claim: Claim, result: Outcome) -> tuple[str, float]:
-    """Write the attempt and, if the lease is still ours, what the answer table decides."""
+    """Write the attempt and, if the lease is still ours, what the answer table decides.
+
+    One statement writes the attempt and the delivery (conditioned on our lease
+    token: no re-read, no row lock taken first); a delivered push then marks the
+    task dispatched through ``cases.actions.mark_dispatched`` (its audit row
+    sealed by the chain's trigger at commit), all in one transaction.
+    """
     from . import events
 
-    status, retry_after = result.status, result.retry_after
+    now = timezone.now()
+    state, outcome, columns = _decide(claim, result, now)
+    params = {
+        "id": claim.delivery_id,
+        "token": claim.token,
+        "state": state,
+        "status": result.status,
+        "failure": result.failure,
+        "reason": result.reason,
+        "duration": result.duration_ms,
+        "now": now,
+        **columns,
+    }
     wait = 0.0
     with transaction.atomic():
-        delivery = Delivery.objects.select_for_update().select_related("task").get(pk=claim.delivery_id)
-        DeliveryAttempt.objects.create(
-            delivery=delivery, status_code=status, error=result.failure, duration_ms=result.duration_ms
-        )
-        if delivery.lease_token != claim.token or delivery.state != DeliveryState.PENDING:
+        with connection.cursor() as cursor:
+            cursor.execute(RECORD_SQL, params)
+            row = cursor.fetchone()
+        if row is None:
             # Our lease ran out and another job took over: the attempt is on record, the outcome is theirs.
             return "lease lost", wait
-        now = timezone.now()
-        delivery.attempts += 1
-        delivery.last_status, delivery.last_error, delivery.partner_reason = status, result.failure, result.reason
-        delivery.locked_until, delivery.lease_token = None, None
-        task = delivery.task
-        if status in DONE:
-            delivery.state, delivery.delivered_at, outcome = DeliveryState.DELIVERED, now, "delivered"
-            mark_dispatched(task, at=now)
-        elif status in PERMANENT or result.failure == AttemptFailure.BLOCKED:
-            # A blocked address is the endpoint's fault, not a passing one: fix it, then re-send.
-            delivery.state, outcome = DeliveryState.FAILED, "failed"
-            if status is None:
-                flag_task(task, reason=BLOCKED_REASON)
-            else:
-                flag_task(task, reason=f"push refused with HTTP {status}")
-            occurrence = f"{delivery.pk}:{delivery.attempts}"
+        task = Task(pk=claim.task_id)  # change_row locks and reads the task itself
+        occurrence = f"{claim.delivery_id}:{row[0]}"
+        if outcome == "delivered":
+            # Inside this transaction already: the undecorated action, without a savepoint of its own.
+            mark_dispatched.__wrapped__(task, at=now)
+        elif outcome == "failed":
+            reason = BLOCKED_REASON if result.status is None else f"push refused with HTTP {result.status}"
+            flag_task(task, reason=reason)
+            transaction.on_commit(lambda: events.task_event(TaskEvent.DELIVERY_FAILED, task.pk, occurrence=occurrence))
+        elif outcome == "dead":
+            delivery = Delivery.objects.select_related("task").get(pk=claim.delivery_id)
+            flag_task(task, reason=dead_letter_reason(delivery))
             transaction.on_commit(lambda: events.task_event(TaskEvent.DELIVERY_FAILED, task.pk, occurrence=occurrence))
         else:
-            wait = backoff_seconds(delivery.attempts, retry_after)
-            next_at = now + timedelta(seconds=wait)
-            if now >= delivery.give_up_at:
-                delivery.state, outcome = DeliveryState.DEAD, "dead"
-                flag_task(task, reason=dead_letter_reason(delivery))
-                occurrence = f"{delivery.pk}:{delivery.attempts}"
-                transaction.on_commit(
-                    lambda: events.task_event(TaskEvent.DELIVERY_FAILED, task.pk, occurrence=occurrence)
-                )
-            else:
-                # One last attempt at the edge of the window rather than none.
-                next_at = min(next_at, delivery.give_up_at)
-                wait = max(0.0, (next_at - now).total_seconds())
-                delivery.next_attempt_at, delivery.queued_at, outcome = next_at, now, "retry"
-                delivery_id = claim.delivery_id
-                # A long Retry-After is not put on the broker as a countdown beyond the back-off
-                # cap: Redis would re-deliver an ETA message older than its visibility timeout.
-                # An early job finds the row "not due"; the sweeper publishes it when it is.
-                countdown = min(wait, settings.DELIVERY_BACKOFF_MAX)
-                transaction.on_commit(lambda: publish_push(delivery_id, countdown=countdown))
-        delivery.save(
-            update_fields=[
-                "state",
-                "attempts",
-                "last_status",
-                "last_error",
-                "partner_reason",
-                "locked_until",
-                "lease_token",
-                "delivered_at",
-                "next_attempt_at",
-                "queued_at",
-            ]
-        )
+            wait = max(0.0, (columns["next_at"] - now).total_seconds())
+            delivery_id = claim.delivery_id
+            # A long Retry-After is not put on the broker as a countdown beyond the back-off
+            # cap: Redis would re-deliver an ETA message older than its visibility timeout.
+            # An early job finds the row "not due"; the sweeper publishes it when it is.
+            countdown = min(wait, settings.DELIVERY_BACKOFF_MAX)
+            transaction.on_commit(lambda: publish_push(delivery_id, countdown=countdown))
     return outcome, wait
 
 
@@ -340,30 +375,66 @@ def publish_push(delivery_id: str, countdown: float = 0.0) -> bool:
 
 @shared_task(name="alerts.push_delivery", acks_late=True, ignore_result=True)
 def push_delivery(delivery_id: str) -> str:
-    """Send one delivery: claim, sign, POST, record the attempt, decide what next. Idempotent."""
+    """Send one delivery, and the burst waiting behind it: claim, sign, POST, record. Idempotent.
+
+    The claim (one statement) also leases up to ``DELIVERY_BATCH - 1`` other due,
+    unclaimed deliveries within every agency's in-flight limit; all of them are
+    sent at once over the process's keep-alive pool and recorded one by one as
+    their answers come. Their own jobs, when they arrive, find them leased or
+    delivered and do nothing; if this process dies, their leases run out and the
+    sweeper publishes them again, as for a single push.
+    """
     # The process's client is made before the claim: building it (the CA bundle) can take most
     # of a second on a loaded machine, time better not spent holding a lease with nothing sent.
     _http()
-    claim = claim_delivery(delivery_id)
+    claim, others = claim_deliveries(delivery_id, extra=max(settings.DELIVERY_BATCH - 1, 0))
     if claim == "busy":
         # The agency is at its in-flight limit: step aside so this worker serves other agencies.
         Delivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING).update(queued_at=timezone.now())
         publish_push(delivery_id, countdown=random.uniform(0.2, 0.6))
-        return "deferred"
-    if not isinstance(claim, Claim):
-        return claim
-    result = send(claim)
-    outcome, wait = record_outcome(claim, result)
-    log.info(
-        "delivery %s to %s: %s in %d ms -> %s%s",
-        claim.delivery_id,
-        claim.agency_code,
-        result.status or result.failure,
-        result.duration_ms,
-        outcome,
-        f" (next in {wait:.1f}s)" if outcome == "retry" else "",
-    )
-    return outcome
+    claims = ([claim] if isinstance(claim, Claim) else []) + others
+    for leased, result, (outcome, wait) in send_and_record(claims):
+        log.info(
+            "delivery %s to %s: %s in %d ms -> %s%s",
+            leased.delivery_id,
+            leased.agency_code,
+            result.status or result.failure,
+            result.duration_ms,
+            outcome,
+            f" (next in {wait:.1f}s)" if outcome == "retry" else "",
+        )
+        if leased is claim:
+            claim_outcome = outcome
+    if isinstance(claim, Claim):
+        return claim_outcome
+    return "deferred" if claim == "busy" else claim
+
+
+def send_and_record(claims: list[Claim]):
+    """Send every leased push at once (threads share the keep-alive pool); record each as it answers."""
+    if len(claims) == 1:
+        result = send(claims[0])
+        yield claims[0], result, record_outcome(claims[0], result)
+        return
+    if not claims:
+        return
+    pool = _senders()
+    futures = {pool.submit(send, claim): claim for claim in claims}
+    for future in as_completed(futures):
+        claim = futures[future]
+        result = future.result()  # send never raises for the network: it returns the class
+        yield claim, result, record_outcome(claim, result)
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _senders() -> ThreadPoolExecutor:
+    """The process's sending threads (HTTP only: they never touch the database)."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=max(settings.DELIVERY_BATCH, 1), thread_name_prefix="push")
+    return _pool
 
 
 def stale_deliveries(now: datetime | None = None):

@@ -13,6 +13,21 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@signals.task_postrun.connect
+def _close_unusable_connections(task=None, **_kwargs) -> None:
+    """After each job, what Django does after each request: drop a broken or obsolete connection.
+
+    ``CELERY_DB_REUSE_MAX`` stops the fix-up from closing connections around every job;
+    this keeps a connection that PostgreSQL dropped (restart, failover) from failing the
+    next jobs, and honours ``CONN_MAX_AGE`` (with the pool, closing returns it to the pool).
+    """
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 @signals.setup_logging.connect
 def _use_django_logging(**_kwargs) -> None:
     """Workers and beat log through ``settings.LOGGING``, as the web does.

@@ -277,6 +277,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = False
+# Celery's Django fix-up closes every database connection before and after each job unless
+# this is set, so neither CONN_MAX_AGE nor the pool survived a job: a push paid for a new
+# PostgreSQL session (fork, authentication, catalog caches) every time (issue 16). Set, the
+# fix-up closes them only every Nth job; coordination.celery closes a broken or an
+# obsolete (CONN_MAX_AGE) connection after each job, as Django does after each request.
+CELERY_DB_REUSE_MAX = _typed("CELERY_DB_REUSE_MAX", env.int, 1000)
 # Deliveries to partner endpoints (docs/deliveries.md). Seconds throughout.
 DELIVERY_WINDOW_SECONDS = _typed("DELIVERY_WINDOW_SECONDS", env.int, 24 * 3600)
 DELIVERY_BACKOFF_BASE = _typed("DELIVERY_BACKOFF_BASE", env.float, 2.0)
@@ -287,6 +293,9 @@ DELIVERY_READ_TIMEOUT = _typed("DELIVERY_READ_TIMEOUT", env.float, 10.0)
 DELIVERY_LEASE_MARGIN = _typed("DELIVERY_LEASE_MARGIN", env.float, 5.0)
 # At most this many pushes in flight per agency: a slow partner holds at most this many workers.
 DELIVERY_AGENCY_CONCURRENCY = _typed("DELIVERY_AGENCY_CONCURRENCY", env.int, 2)
+# A push job also claims up to this many due deliveries in all (a burst waiting) and sends them
+# at once over keep-alive connections; 1 sends one at a time. Per-agency limits still hold.
+DELIVERY_BATCH = _typed("DELIVERY_BATCH", env.int, 16)
 # How long a job put on the broker may go unclaimed before the sweeper publishes it again.
 DELIVERY_REQUEUE_AFTER = _typed("DELIVERY_REQUEUE_AFTER", env.float, 15.0)
 DELIVERY_SWEEP_SECONDS = _typed("DELIVERY_SWEEP_SECONDS", env.float, 5.0)

@@ -134,13 +134,16 @@ def worker_env(database_url: str, redis_url: str, platform_url: str = "http://12
         "SECRET_KEY": "worker-under-test-0123456789abcdefghijklmnopqrstuvwxyz",
         "DEBUG": "0",
         "DB_POOL": "0",
-        # Persistent connections per pool process (Celery's Django fix-up closes them at fork
-        # and when unusable): a new PostgreSQL connection per job would dominate a push's cost.
+        # Persistent connections per pool process: CONN_MAX_AGE keeps them only because
+        # CELERY_DB_REUSE_MAX (settings) stops Celery's Django fix-up closing them around
+        # every job; a new PostgreSQL session per job would dominate a push's cost.
         "CONN_MAX_AGE": "300",
         "SECURE_SSL_REDIRECT": "0",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
+        # libpq names the worker's sessions: the benchmark counts them and their CPU in pg_stat_activity.
+        "PGAPPNAME": "coordination-worker",
     }
     env.update({k: str(v) for k, v in extra.items()})
     return env
@@ -247,6 +250,91 @@ class Worker:
         return self.proc is not None and self.proc.poll() is None
 
 
+class PartnerProcess:
+    """The demo partner as its own process (``python -m simulator``), driven over its control API.
+
+    The same methods as ``simulator.SimulatorHandle`` that the stage uses. A partner in
+    the benchmark's own process would compete for its GIL with the load generator and
+    set the pace; a real partner is another machine.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._dir = Path(tempfile.mkdtemp(prefix="partner-"))
+        self.config_path = self._dir / "agencies.json"
+        self.config_path.write_text('{"agencies": {}}')
+        self.proc: subprocess.Popen | None = None
+        self._client = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def endpoint(self, code: str) -> str:
+        return f"{self.url}/{code}/"
+
+    def start(self, timeout: float = 30.0) -> PartnerProcess:
+        import httpx
+
+        argv = [sys.executable, "-m", "simulator", "--port", str(self.port), "--config", str(self.config_path)]
+        argv += ["--platform", "http://127.0.0.1:9", "--no-results", "--result-delay", "0"]
+        log = open(self._dir / "partner.log", "ab")  # noqa: SIM115 - handed to the child
+        try:
+            self.proc = subprocess.Popen(
+                argv, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        finally:
+            log.close()
+        self._client = httpx.Client(base_url=self.url, timeout=30, trust_env=False)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                if self._client.get("/health").status_code == 200:
+                    return self
+            time.sleep(0.1)
+        raise RuntimeError("the partner process did not answer")
+
+    def set_config(self, config: dict) -> None:
+        import json
+
+        self.config_path.write_text(json.dumps(config))
+        wanted = sorted(config.get("agencies", {}))
+        deadline = time.monotonic() + 15
+        while sorted(self._client.get("/health").json().get("agencies", [])) != wanted:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the partner process did not read its new config")
+            time.sleep(0.1)
+
+    def set_results(self, **settings) -> dict:
+        return self._client.post("/_control/results", json=settings).json()
+
+    def set_mode(self, mode: str, agency: str = "*", **params) -> dict:
+        return self._client.post("/_control/mode", json={"agency": agency, "mode": mode, **params}).json()
+
+    def received(self, agency: str | None = None) -> list[dict]:
+        return self._client.get("/_control/received", params={"agency": agency} if agency else None).json()
+
+    def reset(self) -> None:
+        self._client.post("/_control/reset")
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def stop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self.proc and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+
 # --- a whole stage for scripts (bench.delivery, bench.faults) --------------------------
 
 BANKS = ("ICBC", "ABC", "BOC", "CCB", "BOCOM", "CMB", "PSBC", "BOCD", "ALIPAY", "TENPAY")
@@ -285,8 +373,11 @@ class Stage:
         concurrency: int = 4,
         partners=BANKS,
         worker_include: tuple[str, ...] = (),
+        partner_process: bool = False,
     ):
         self.label = label
+        # The demo partner in its own process (the benchmark) or in a thread of this one.
+        self.partner_process = partner_process
         self.worker_include = worker_include
         self.worker_settings = {k: str(v) for k, v in (worker_settings or {}).items()}
         self.concurrency = concurrency
@@ -335,7 +426,10 @@ class Stage:
         self.supervisor = create_user(username="bench_supervisor", agency=afc, role="supervisor", acting_user=None)
         self.redis = RedisServer().start()
         use_broker(self.redis.url, eager=False)
-        self.sim = serve_in_thread({"agencies": {}}, "http://127.0.0.1:9", result_delay=0.0)
+        if self.partner_process:
+            self.sim = PartnerProcess().start()
+        else:
+            self.sim = serve_in_thread({"agencies": {}}, "http://127.0.0.1:9", result_delay=0.0)
         self.sim.set_results(enabled=False)
         # The simulator is on loopback: the operator's allow-list names it, here and in the worker.
         allowed = f"127.0.0.1:{self.sim.port}"

@@ -80,8 +80,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     # HTTP/1.1 so the platform's pooled keep-alive connections behave as in production.
     protocol_version = "HTTP/1.1"
-    # TCP_NODELAY: the answer goes out as headers then body, and with Nagle on the body
-    # waited for the client's delayed ACK (~40 ms) on every back-to-back keep-alive answer.
+    # TCP_NODELAY, and headers and body in one write (``_end_with``): with Nagle on and two
+    # writes the body waited for the client's delayed ACK (~40 ms) on every back-to-back
+    # keep-alive answer (43.5 ms a post; 0.7 ms with NODELAY; issue 16).
     disable_nagle_algorithm = True
     server_version = "DemoPartner/1.0"
     sys_version = ""
@@ -182,8 +183,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
+        self._end_with(data)
+
+    def _end_with(self, data: bytes) -> None:
+        """End the headers and send them with the body in one write (one segment, no Nagle wait)."""
+        self._headers_buffer.append(b"\r\n" + data)
+        self.flush_headers()
 
     def _send_html(self, text: str) -> None:
         data = text.encode("utf-8")
@@ -191,8 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(data)
+        self._end_with(data)
 
     def _drop(self) -> None:
         """Close without answering; a zero linger makes it a reset, as a crashed partner would."""
