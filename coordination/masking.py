@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import re
+from collections.abc import Iterable
 
 
 def sees_full_pii(user) -> bool:
@@ -162,22 +163,30 @@ def _digits_kind(run: str) -> str:
     return "bank_account"
 
 
-def mask_text(text: str) -> str:
-    """Free text (a stored label, a reason a bank typed) with every long digit run masked as its kind."""
+def mask_text(text: str, names: Iterable[str] = ()) -> str:
+    """Free text (a stored label, a reason a bank typed) with every long digit run masked as its kind.
+
+    ``names`` are the people the text may name (a case's victims, the holders of its
+    accounts, the persons its warnings reach): each one written out is masked as a name.
+    """
     if not text:
         return text
-    return _DIGITS.sub(lambda m: mask_value(_digits_kind(m.group()), m.group()), text)
+    text = _DIGITS.sub(lambda m: mask_value(_digits_kind(m.group()), m.group()), text)
+    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
+        if name in text:
+            text = text.replace(name, mask_value("name", name))
+    return text
 
 
-def mask_free_text(user, text: str) -> str:
-    """Free text as ``user`` may see it: in full for ``sees_full_pii``, else with long digit runs masked."""
+def mask_free_text(user, text: str, names: Iterable[str] = (), *, of=None) -> str:
+    """Free text as ``user`` may see it: in full for ``sees_full_pii``, else with digit runs and ``names`` masked."""
     if not text:
         return text
     if sees_full_pii(user):
-        if mask_text(text) != text:
-            disclosed("text")
+        if mask_text(text, names) != text:
+            disclosed("text", of)
         return text
-    return mask_text(text)
+    return mask_text(text, names)
 
 
 def mask_data_value(data, *, model: str | None = None):

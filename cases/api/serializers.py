@@ -20,7 +20,7 @@ from rest_framework import serializers
 from agencies import roles
 from agencies.models import Agency
 from coordination.api import InstantField
-from coordination.masking import mask, mask_contact, mask_data, mask_repr
+from coordination.masking import mask, mask_contact, mask_data, mask_free_text, mask_repr, sees_full_pii
 from coordination.validators import parse_amount
 
 from .. import task_types
@@ -38,6 +38,7 @@ from ..models import (
     Transfer,
     Victim,
 )
+from ..people import names_for, names_of_cases
 from ..validators import (
     MAX_AMOUNT,
     check_case_times,
@@ -473,6 +474,11 @@ class CaseSerializer(FastListMixin, SafeModelSerializer):
         ]
         read_only_fields = fields
 
+    def _free_text(self, case, text: str) -> str:
+        """A list's free text: long digit runs masked for a masked reader (the detail masks names too)."""
+        request = self.context.get("request")
+        return mask_free_text(request.user, text, of=("cases.case", case.pk, case.pk)) if request else text
+
     def to_representation(self, case):
         return {
             "id": case.pk,
@@ -490,7 +496,7 @@ class CaseSerializer(FastListMixin, SafeModelSerializer):
             "amount_frozen": _money(case.amount_frozen),
             "amount_returned": _money(case.amount_returned),
             "outcome": case.outcome or None,
-            "closure_summary": case.closure_summary,
+            "closure_summary": self._free_text(case, case.closure_summary),
             "closed_at": _iso(case.closed_at),
             "first_stop_delivered_at": _iso(case.first_stop_delivered_at),
             "created_at": _iso(case.created_at),
@@ -503,8 +509,14 @@ class CaseDetailSerializer(CaseSerializer):
     victims = VictimSerializer(many=True, read_only=True)
 
     def to_representation(self, case):
-        # The detail is one row: DRF's own rendering is cheap enough here.
-        return serializers.ModelSerializer.to_representation(self, case)
+        # The detail is one row: DRF's own rendering is cheap enough here. Its free texts are
+        # masked with the case's own names too (``cases.people``) for a reader who sees them masked.
+        user = self.context["request"].user
+        names = names_for(user, case.pk)
+        data = serializers.ModelSerializer.to_representation(self, case)
+        data["summary"] = mask_free_text(user, case.summary, names, of=("cases.case", case.pk, case.pk))
+        data["closure_summary"] = mask_free_text(user, case.closure_summary, names, of=("cases.case", case.pk, case.pk))
+        return data
 
     class Meta(CaseSerializer.Meta):
         fields = [*CaseSerializer.Meta.fields, "summary", "victims"]
@@ -651,6 +663,13 @@ class TaskListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data):
         tasks = list(data.all() if hasattr(data, "all") else data)
+        request = self.context.get("request")
+        if request is not None and not sees_full_pii(request.user):
+            # A masked reader's notes and reasons are masked with their cases' names: one query.
+            texts = [t for t in tasks if (t.note or t.reason) and not roles.acts_for(request.user, t.agency_id)]
+            names = names_of_cases(t.case_id for t in texts)
+            for task in texts:
+                task._names_loaded = names.get(task.case_id, set())
         returns = {t.pk: t for t in tasks if (spec := task_types.registry.find(t.type)) and spec.allocates_return}
         if returns:
             for task in returns.values():
@@ -745,7 +764,7 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             "amount": _money(task.amount),
             "currency": task.currency,
             "legal_document_number": task.legal_document_number,
-            "note": task.note,
+            "note": self._free_text(task, task.note),
             "status": task.state,
             "deadline": _iso(task.deadline),
             "is_overdue": task.is_overdue,
@@ -756,7 +775,7 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             "dispatched_at": _iso(task.dispatched_at),
             "accepted_at": _iso(task.accepted_at),
             "finished_at": _iso(task.finished_at),
-            "reason": task.reason,
+            "reason": self._free_text(task, task.reason),
             "result_status": task.result_status,
             "result": self.get_result(task),
             "executed_at": _iso(task.executed_at),
@@ -770,6 +789,20 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
     def _own(self, obj) -> bool:
         user = self._user()
         return roles.acts_for(user, obj.agency_id)
+
+    def _free_text(self, task, text: str) -> str:
+        """A note or reason: the assigned agency reads its own in full; a masked reader with digits and names masked.
+
+        The names are the case's (``cases.people``): loaded for a page's masked tasks in one
+        query by ``TaskListSerializer``, for one task here.
+        """
+        if not text or self._own(task):
+            return text
+        user = self._user()
+        names = getattr(task, "_names_loaded", None)
+        if names is None:
+            names = names_for(user, task.case_id)
+        return mask_free_text(user, text, names, of=("cases.task", task.pk, task.case_id))
 
     @extend_schema_field(TaskCaseSerializer)
     def get_case(self, obj) -> dict:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from agencies import roles
 from coordination import audit, hooks, reads
 from coordination.choices import OFF_TIMELINE, AuditAction
-from coordination.masking import mask, mask_value
+from coordination.masking import mask, mask_free_text, mask_value
 from coordination.models import AuditRecord
 from coordination.pagination import Keyset, page_of
 from coordination.views import ScopedView
@@ -283,11 +283,23 @@ class CaseDetailView(ScopedView):
             transfers=transfers,
         )
         audit.describe(user, timeline, known)
+        # Free text masked with the case's own names for a masked reader (``cases.people``), from the rows in hand.
+        names = (
+            {v.name for v in victims}
+            | {link.identifier.holder_name for link in links}
+            | {t.contact_name for t in tasks}
+        )
+        for task in tasks:
+            task.shown_reason = mask_free_text(user, task.reason, names, of=("cases.task", task.pk, case.pk))
         return render(
             request,
             "cases/case_detail.html",
             {
                 "case": case,
+                "summary": mask_free_text(user, case.summary, names, of=("cases.case", case.pk, case.pk)),
+                "closure_summary": mask_free_text(
+                    user, case.closure_summary, names, of=("cases.case", case.pk, case.pk)
+                ),
                 "victims": victims,
                 "links": links,
                 "linked_cases": linked_cases,

@@ -23,6 +23,7 @@ from ..choices import AWAITING_AGENCY_STATES, OPEN_TASK_STATES, ResultStatus, Ta
 from ..forms import OnwardFormSet, RejectForm, ResultForm
 from ..measure_forms import ApproveForm, ObjectionForm
 from ..models import ReturnAllocation, ReturnObjection, Task
+from ..people import names_for
 
 # What the page says when a result field the type requires is left empty.
 REQUIRED_ON_PAGE = {"amount_held": gettext_lazy("Enter the amount held (0 if nothing could be held).")}
@@ -82,6 +83,7 @@ class TaskDetailView(ScopedView):
                 "awaits_another": pending and permissions.awaits_another_approver(user, task, spec.needs_supervisor),
                 "can_withdraw": task.state in OPEN_TASK_STATES and permissions.can_cancel(user),
                 "allocations": _allocations(user, task, own=acts) if spec.allocates_return else None,
+                **_free_texts(user, task, own=acts),
                 "approve_form": (approve_form or ApproveForm()) if spec.legal_document_at_approval else None,
                 **_notice(user, task, spec, pending, objection_form, review_error),
                 "return_error": return_error,
@@ -276,6 +278,18 @@ class TaskActionView(ScopedView):
             status=status,
             **forms,
         )
+
+
+def _free_texts(user, task: Task, *, own: bool) -> dict:
+    """The task's note and reason: in full for its own agency, else masked with its case's names (``cases.people``)."""
+    if own:
+        return {"shown_note": task.note, "shown_reason": task.reason}
+    names = names_for(user, task.case_id) if (task.note or task.reason) else set()
+    of = ("cases.task", task.pk, task.case_id)
+    return {
+        "shown_note": mask_free_text(user, task.note, names, of=of),
+        "shown_reason": mask_free_text(user, task.reason, names, of=of),
+    }
 
 
 def _notice(user, task, spec, pending: bool, objection_form, review_error) -> dict:

@@ -164,7 +164,11 @@ name in the `api` namespace.
   it in full: `sees_full_pii` roles everything; an agency its own task's target and its own
   result; a station its victim warning's person to reach. Serializers, template tags, the
   audit views (before/after by key, object labels, the CSV), task results, follow-up
-  proposals and notifications (free text: long digit runs) all go through it.
+  proposals and notifications (free text: long digit runs) all go through it. A case's
+  summary and closing summary and a task's note and reason are free text masked also with
+  the case's own names (victims, account holders, persons to reach: `cases/people.py`) on
+  the case and task pages and in the API's case and task answers (a task list loads the
+  names of its page's cases in one query); the audit trail's free text masks digit runs.
   `tests/api/test_masking_walk.py` and `tests/pages/test_masking_walk.py` plant known values
   and walk every API operation and every page as every role.
 - **Every read of personal data is audited**, one row per request (`coordination/reads.py`):
