@@ -20,15 +20,20 @@ The dashboard, the agency manager's page, the review page, its spreadsheet and
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coordination.validators import check_instant, parse_instant
 
 from . import holdings, task_types
 from .choices import TaskState
@@ -428,9 +433,56 @@ def distribution(values) -> dict | None:
     }
 
 
-DISTRIBUTED = ("on_time_rate", "completion_rate", "acceptance_median", "result_median", "received")
+DISTRIBUTED = ("received", "on_time_rate", "completion_rate", "acceptance_median", "result_median", "score")
 
 
-def others_distribution(rows: list[UnitFigures], own_id: int) -> dict:
-    others = [row for row in rows if row.agency_id != own_id and row.received]
-    return {name: distribution(getattr(row, name) for row in others) for name in DISTRIBUTED}
+def others_distribution(rows: list[dict], own_id: int) -> dict:
+    """The other units with tasks (rows as ``UnitFigures.as_dict``): how many, and each figure's spread."""
+    others = [row for row in rows if row["agency_id"] != own_id and row["received"]]
+    return {
+        "units": len(others),
+        **{name: distribution(row.get(name) for row in others) for name in DISTRIBUTED},
+    }
+
+
+# --- the period asked for (pages and the API: the edge's validators) ---------------------
+
+MAX_PERIOD = timedelta(days=366)
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _bound(value: str, key: str, *, end: bool) -> datetime:
+    """A local day (``YYYY-MM-DD``: its start, or for ``to`` the next day's start) or an ISO instant."""
+    if _DATE_RE.fullmatch(value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError({key: _("Enter a date as YYYY-MM-DD or a time in ISO 8601.")}) from None
+        moment = local_midnight(day + timedelta(days=1) if end else day)
+    else:
+        try:
+            moment = parse_instant(value)
+        except ValidationError as exc:
+            raise ValidationError({key: exc.messages}) from None
+    try:
+        check_instant(moment)
+    except ValidationError as exc:
+        raise ValidationError({key: exc.messages}) from None
+    return moment
+
+
+def parse_period(params, now: datetime | None = None) -> Period:
+    """``from`` and ``to`` (both optional; ``to`` included when a date): this month to now by default.
+
+    Raises ``ValidationError`` naming the field: a bad date or time, ``from`` not
+    before ``to``, or a period longer than a year.
+    """
+    now = now or timezone.now()
+    raw_from, raw_to = (params.get(key) for key in ("from", "to"))
+    start = _bound(str(raw_from).strip(), "from", end=False) if raw_from not in (None, "") else month_start(now)
+    end = _bound(str(raw_to).strip(), "to", end=True) if raw_to not in (None, "") else now
+    if start >= end:
+        raise ValidationError({"to": _("The end of the period must come after its start.")})
+    if end - start > MAX_PERIOD:
+        raise ValidationError({"to": _("A period is at most a year long.")})
+    return Period(start, end)

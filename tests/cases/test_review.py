@@ -129,9 +129,11 @@ def test_score_and_response_score():
 
 def test_distribution_names_no_unit():
     rows = [
-        UnitFigures(1, received=4, accepted_on_time=4),
-        UnitFigures(2, received=4, accepted_on_time=2),
-        UnitFigures(3, received=4),
+        UnitFigures(1, received=4, accepted_on_time=4).as_dict(),
+        UnitFigures(2, received=4, accepted_on_time=2).as_dict(),
+        UnitFigures(3, received=4).as_dict(),
+        UnitFigures(4).as_dict(),
     ]
     dist = review.others_distribution(rows, own_id=1)
+    assert dist["units"] == 2 and dist["score"] is None
     assert dist["on_time_rate"] == {"units": 2, "min": 0.0, "p25": 12.5, "median": 25.0, "p75": 37.5, "max": 50.0}
