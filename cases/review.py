@@ -29,7 +29,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -486,3 +486,40 @@ def parse_period(params, now: datetime | None = None) -> Period:
     if end - start > MAX_PERIOD:
         raise ValidationError({"to": _("A period is at most a year long.")})
     return Period(start, end)
+
+
+# --- the tasks behind a number (the review's drill-down) ---------------------------------
+
+DRILLABLE = (
+    "received",
+    "accepted_on_time",
+    "completed",
+    "failed",
+    "rejected",
+    "cancelled",
+    "overdue",
+    "warnings_reached",
+)
+
+
+def tasks_behind(figure: str, period: Period, now: datetime | None = None) -> Q:
+    """The tasks a unit's ``figure`` counts, as a filter (the same definitions as ``_task_rows``)."""
+    now = now or timezone.now()
+    received = Q(dispatched_at__gte=period.start, dispatched_at__lt=period.end)
+    not_cancelled = ~Q(state=TaskState.CANCELLED)
+    by_figure = {
+        "received": Q(),
+        "accepted_on_time": not_cancelled
+        & (
+            Q(accepted_at__isnull=False, accepted_at__lte=F("deadline"))
+            | Q(accepted_at__isnull=True, state__in=RESULT_STATES, finished_at__lte=F("deadline"))
+        ),
+        "completed": Q(state__in=COMPLETED_STATES),
+        "failed": Q(state=TaskState.FAILED),
+        "rejected": Q(state=TaskState.REJECTED),
+        "cancelled": Q(state=TaskState.CANCELLED),
+        "overdue": not_cancelled
+        & (Q(finished_at__isnull=True, deadline__lt=now) | Q(finished_at__gt=F("deadline"))),
+        "warnings_reached": Q(type="victim_warning", state__in=COMPLETED_STATES, result__outcome="reached"),
+    }
+    return received & by_figure[figure]

@@ -52,6 +52,12 @@ class AuditAction(models.TextChoices):
     TASK_CONVERT = "task.convert", _("Stop-payment converted into a freeze")
     TASK_RENEW = "task.renew", _("Measure renewed")
     TASK_REISSUE = "task.reissue", _("Task re-issued with corrected details")
+    # The joint meeting's review (review app).
+    REVIEW_WEIGHTS_SET = "review.weights_set", _("Review score weights set")
+    SUPERVISION_CREATE = "supervision.create", _("Supervision item assigned")
+    SUPERVISION_NOTE = "supervision.note", _("Supervision progress noted")
+    SUPERVISION_CLOSE = "supervision.close", _("Supervision item closed")
+    SUPERVISION_OVERDUE = "supervision.overdue", _("Supervision item overdue")
     # Deliveries.
     DELIVERY_RESEND = "delivery.resend", _("Delivery re-sent")
     # Notifications.

@@ -137,3 +137,14 @@ def test_distribution_names_no_unit():
     dist = review.others_distribution(rows, own_id=1)
     assert dist["units"] == 2 and dist["score"] is None
     assert dist["on_time_rate"] == {"units": 2, "min": 0.0, "p25": 12.5, "median": 25.0, "p75": 37.5, "max": 50.0}
+
+
+@pytest.mark.django_db
+def test_the_tasks_behind_each_number_are_that_many(world):
+    """The drill-down's filter finds exactly the tasks each count counts, for every unit."""
+    rows = review.unit_figures(world.period, now=world.now, members=False)
+    for figure in review.DRILLABLE:
+        behind = review.tasks_behind(figure, world.period, world.now)
+        for row in rows:
+            found = Task.objects.filter(behind, agency_id=row.agency_id).count()
+            assert found == getattr(row, figure), (figure, row.code)
