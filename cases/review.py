@@ -518,8 +518,7 @@ def tasks_behind(figure: str, period: Period, now: datetime | None = None) -> Q:
         "failed": Q(state=TaskState.FAILED),
         "rejected": Q(state=TaskState.REJECTED),
         "cancelled": Q(state=TaskState.CANCELLED),
-        "overdue": not_cancelled
-        & (Q(finished_at__isnull=True, deadline__lt=now) | Q(finished_at__gt=F("deadline"))),
+        "overdue": not_cancelled & (Q(finished_at__isnull=True, deadline__lt=now) | Q(finished_at__gt=F("deadline"))),
         "warnings_reached": Q(type="victim_warning", state__in=COMPLETED_STATES, result__outcome="reached"),
     }
     return received & by_figure[figure]

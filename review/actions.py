@@ -81,12 +81,8 @@ def create_item(*, acting_user, resolution: str, owner: Agency, deadline: dateti
     if not resolution:
         raise ValidationError({"resolution": _("Say what the meeting resolved.")})
     check_instant(deadline)
-    item = SupervisionItem.objects.create(
-        resolution=resolution, owner=owner, deadline=deadline, created_by=acting_user
-    )
-    audit.record(
-        user=acting_user, action=AuditAction.SUPERVISION_CREATE, obj=item, after=_snapshot(item, ITEM_FIELDS)
-    )
+    item = SupervisionItem.objects.create(resolution=resolution, owner=owner, deadline=deadline, created_by=acting_user)
+    audit.record(user=acting_user, action=AuditAction.SUPERVISION_CREATE, obj=item, after=_snapshot(item, ITEM_FIELDS))
     return item
 
 
@@ -125,9 +121,7 @@ def close_item(item: SupervisionItem, *, acting_user, evidence: str, document_nu
     before = _snapshot(item, ITEM_FIELDS)
     item.status, item.closed_at, item.closed_by = SupervisionStatus.CLOSED, timezone.now(), acting_user
     item.closure_evidence, item.closure_document_number = evidence, (document_number or "").strip()[:64]
-    item.save(
-        update_fields=["status", "closed_at", "closed_by", "closure_evidence", "closure_document_number"]
-    )
+    item.save(update_fields=["status", "closed_at", "closed_by", "closure_evidence", "closure_document_number"])
     audit.record(
         user=acting_user,
         action=AuditAction.SUPERVISION_CLOSE,

@@ -101,4 +101,3 @@ TREND = ("received", "on_time_rate", "completion_rate", "acceptance_median", "re
 
 def trend_of(row: dict | None) -> dict | None:
     return None if row is None else {name: row[name] for name in TREND}
-

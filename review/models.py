@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 class ScoreWeights(models.Model):
     """How the review's score weighs its parts (one row, set by the meeting's office; audited)."""
 
-    on_time = models.PositiveSmallIntegerField(_("weight of the on-time rate"), default=40, validators=[MaxValueValidator(100)])
+    on_time = models.PositiveSmallIntegerField(
+        _("weight of the on-time rate"), default=40, validators=[MaxValueValidator(100)]
+    )
     completion = models.PositiveSmallIntegerField(
         _("weight of the completion rate"), default=40, validators=[MaxValueValidator(100)]
     )

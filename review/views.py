@@ -190,9 +190,7 @@ def visible_items(user):
     """Every item for the review's readers of all units; an agency's people their own unit's; no one else's."""
     if roles.can(user, "reviews_all_units"):
         return SupervisionItem.objects.all()
-    if user.agency_id is not None and (
-        roles.can(user, "acts_for_own_agency") or roles.can(user, "reviews_own_unit")
-    ):
+    if user.agency_id is not None and (roles.can(user, "acts_for_own_agency") or roles.can(user, "reviews_own_unit")):
         return SupervisionItem.objects.filter(owner_id=user.agency_id)
     return SupervisionItem.objects.none()
 

@@ -41,8 +41,7 @@ class DashboardView(ScopedView):
         chart = {
             "labels": [f"{r['code']}" for r in rows[:15]],
             "response": [
-                round(r["acceptance_median"] / 60, 1) if r["acceptance_median"] is not None else None
-                for r in rows[:15]
+                round(r["acceptance_median"] / 60, 1) if r["acceptance_median"] is not None else None for r in rows[:15]
             ],
             "ontime": [r["on_time_rate"] for r in rows[:15]],
             "response_label": _("Median time to acceptance (minutes)"),

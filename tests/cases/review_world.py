@@ -32,9 +32,7 @@ def task(case, user, code: str, type_: str = "emergency_stop_payment", **values)
     """A task row with the given state and times (``created_at`` is set after insert)."""
     created = values.pop("created_at", None)
     values.setdefault("deadline", timezone.now() + timedelta(hours=1))
-    row = Task.objects.create(
-        case=case, type=type_, agency=agency(code), target_kind="none", created_by=user, **values
-    )
+    row = Task.objects.create(case=case, type=type_, agency=agency(code), target_kind="none", created_by=user, **values)
     if created:
         Task.objects.filter(pk=row.pk).update(created_at=created)
     return row
