@@ -318,25 +318,26 @@ def golden_hour(period: Period, case_ids_sql: tuple[str, list] | None = None) ->
     target = golden_hour_target_minutes()
     bounds = [b * 60 for b in GOLDEN_BUCKETS]
     bucket_sql = ", ".join(f"count(*) FILTER (WHERE secs <= {b})" for b in bounds)
+    # MATERIALIZED: each case's first stop is looked up once (task_case_idx), not once per aggregate.
     sql = f"""
+        WITH firsts AS MATERIALIZED (
+            SELECT c.reported_at,
+                   (SELECT min(t.executed_at) FROM cases_task t
+                    WHERE t.case_id = c.id AND t.type = ANY(%s) AND t.state IN ('completed', 'expired')
+                      AND t.amount_held > 0 AND t.executed_at IS NOT NULL) AS first_stop
+            FROM cases_case c
+            WHERE c.reported_at >= %s AND c.reported_at < %s
+        ), g AS MATERIALIZED (
+            SELECT {_nonnegative("EXTRACT(EPOCH FROM (first_stop - reported_at))")} AS secs FROM firsts
+        )
         SELECT count(*), count(secs), count(*) FILTER (WHERE secs <= %s),
                percentile_cont(0.5) WITHIN GROUP (ORDER BY secs),
                percentile_cont(0.9) WITHIN GROUP (ORDER BY secs),
                {bucket_sql}
-        FROM (
-            SELECT {_nonnegative("EXTRACT(EPOCH FROM (first_stop - reported_at))")} AS secs
-            FROM (
-                SELECT c.reported_at,
-                       (SELECT min(t.executed_at) FROM cases_task t
-                        WHERE t.case_id = c.id AND t.type = ANY(%s) AND t.state IN ('completed', 'expired')
-                          AND t.amount_held > 0 AND t.executed_at IS NOT NULL) AS first_stop
-                FROM cases_case c
-                WHERE c.reported_at >= %s AND c.reported_at < %s
-            ) f
-        ) g
+        FROM g
     """  # noqa: S608 - fixed SQL, parameters bound
     with connection.cursor() as cursor:
-        cursor.execute(sql, [target * 60, codes, period.start, period.end])
+        cursor.execute(sql, [codes, period.start, period.end, target * 60])
         cases, stopped, within, median, p90, *cumulative = cursor.fetchone()
     histogram, previous = [], 0
     labels = [*(f"≤{b}" for b in GOLDEN_BUCKETS), f">{GOLDEN_BUCKETS[-1]}"]

@@ -140,3 +140,26 @@ def test_trend_is_the_previous_period(client, world, supervisor):
     ccb = next(u for u in data["units"] if u["code"] == "CCB")
     assert ccb["received"] == 2 and ccb["previous"]["received"] == 0
     assert data["previous_period"]["to"] == data["period"]["from"]
+
+
+@pytest.mark.django_db
+def test_dashboard_shows_zero_per_cent_and_the_target(client, world, supervisor):
+    client.force_login(supervisor)
+    body = client.get(reverse("dashboard"), {"window": "90d"}).content.decode()
+    boc = body.split('data-code="BOC"')[1].split("</tr>")[0]
+    # No answer yet, so no median ("—"); 24 tasks owed and none done: 0.0% on time, 0.0% completed.
+    assert boc.endswith('<td class="num">—</td><td class="num">0.0%</td><td class="num">0.0%</td>')
+    assert 'id="golden-target"' in body and "60" in body.split('id="golden-target"')[1][:200]
+    chart = client.get(reverse("dashboard"), {"window": "90d"}).context["chart"]
+    assert chart["response"][chart["labels"].index("CCB")] == 3.0  # minutes, not 0
+
+
+@pytest.mark.django_db
+def test_review_page_in_english(client, world, supervisor):
+    client.force_login(supervisor)
+    client.cookies.load({"django_language": "en"})
+    body = client.get(reverse("review"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Joint meeting&#x27;s review" in body or "Joint meeting's review" in body
+    client.cookies.load({"django_language": "zh-hans"})
+    body = client.get(reverse("review"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "联席会议考核" in body
