@@ -163,3 +163,27 @@ def test_review_page_in_english(client, world, supervisor):
     client.cookies.load({"django_language": "zh-hans"})
     body = client.get(reverse("review"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "联席会议考核" in body
+
+
+HOSTILE = [
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01T00:00:00+08:00",
+    "2026-11-24T09:12:00+18:21",
+    "２０２６-11-24",
+    "٢٠٢٦-11-24",
+    "2026-02-30",
+    "\x00",
+    "x" * 3000,
+    "2026-11-24T09:12:00 08:00",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", HOSTILE, ids=repr)
+def test_hostile_periods_are_refused_on_every_door(client, supervisor, value):
+    client.force_login(supervisor)
+    for key in ("from", "to"):
+        api = client.get(reverse("api:stats"), {key: value})
+        assert api.status_code == 400 and key in api.json(), (key, value)
+        for name in ("review", "review-export"):
+            assert client.get(reverse(name), {key: value}).status_code == 400, (name, key, value)
