@@ -71,6 +71,15 @@ class RolePolicy:
     )
     manages_agency: bool = capability("One's own agency: its endpoint and secret, its liaisons, its performance.")
     manages_all_agencies: bool = capability("Every agency and every person.")
+    reviews_all_units: bool = capability(
+        "The joint meeting's review of every member unit: the review page, its export and `stats/` for all units."
+    )
+    reviews_own_unit: bool = capability(
+        "One's own unit's review row and the others' figures as an anonymised distribution (no unit named)."
+    )
+    runs_review: bool = capability(
+        "The joint meeting's office: sets the review's score weights and assigns supervision items."
+    )
     #: The URL name a signed-in user of this role starts at ("" when none: 403).
     home: str = ""
     #: The role exists only in the anti-fraud centre's agency (``agencies.actions.create_user``).
@@ -100,6 +109,7 @@ _CENTRE = {
     "creates_tasks": True,
     "approves_analyst_types": True,
     "cancels": True,
+    "reviews_all_units": True,
 }
 
 POLICIES: dict[str, RolePolicy] = {
@@ -112,6 +122,7 @@ POLICIES: dict[str, RolePolicy] = {
         works_attention=True,
         resends=True,
         shares=True,
+        runs_review=True,
         home="approvals",
         centre_only=True,
         **_CENTRE,
@@ -124,6 +135,7 @@ POLICIES: dict[str, RolePolicy] = {
         acts_for_own_agency=True,
         sees_own_warning_contacts=True,
         manages_agency=True,
+        reviews_own_unit=True,
         home="inbox",
     ),
     Role.AUDITOR.value: RolePolicy(
@@ -132,12 +144,13 @@ POLICIES: dict[str, RolePolicy] = {
         sees_all_people=True,
         reads_history=True,
         reads_audit=True,
+        reviews_all_units=True,
         home="dashboard",
     ),
 }
 
 # What only an agency's own people hold: an administrator acts for no agency.
-_AGENCY_ONLY = ("acts_for_own_agency", "manages_agency", "sees_own_warning_contacts")
+_AGENCY_ONLY = ("acts_for_own_agency", "manages_agency", "sees_own_warning_contacts", "reviews_own_unit")
 
 ADMINISTRATOR = RolePolicy(
     name=ADMINISTRATOR_NAME,

@@ -25,6 +25,8 @@ class NotificationKind(models.TextChoices):
     REJECTED = "rejected", _("Task rejected")
     FOLLOW_UPS = "follow_ups", _("Follow-ups proposed")
     DIGEST = "digest", _("Digest")
+    # The review app's supervision items (督办事项): no task, the item in ``params``.
+    SUPERVISION_OVERDUE = "supervision_overdue", _("Supervision item overdue")
 
 
 class DeliveryFailure(models.TextChoices):

@@ -119,6 +119,9 @@ def render(note) -> tuple[str, str]:
                 "items": items
             }
         return title, _digest(params)
+    if note.kind == NotificationKind.SUPERVISION_OVERDUE:
+        title = _("Supervision item overdue: %(resolution)s") % {"resolution": params.get("resolution", "")}
+        return title, _("The deadline was %(at)s.") % {"at": _when(params.get("deadline"))}
     if kind is None or note.task_id is None:
         # A row from before texts were drawn, or a kind this code no longer knows.
         return note.title, note.body

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from coordination import hooks
 
-from . import measures, permissions, stats
+from . import measures, permissions, review
 from .audit_labels import identifier_label, task_label, transfer_label
 from .models import Case, Identifier, Task, Transfer
 
 
 @hooks.register("agency_page_panels")
 def agency_performance(view, agency) -> hooks.Panel:
-    """The agency's tasks in the window (``?window=``, 90 days by default): counts, response, on time."""
-    since, _window = stats.window(view.request.GET.get("window", "90d"))
-    performance = stats.agency_performance(view.scoped(Task), since, agency_id=agency.pk)
+    """The agency's review row for the window (``?window=``, 90 days by default): ``cases.review``."""
+    period, _window = review.window(view.request.GET.get("window", "90d"))
+    row = review.unit_row(period, agency.pk)
     return hooks.Panel(
         template="cases/_agency_performance.html",
-        context={"performance": performance[0] if performance else None, "since": since},
+        context={"performance": row.as_dict() if row.received else None, "since": period.start},
     )
 
 

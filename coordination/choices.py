@@ -54,6 +54,12 @@ class AuditAction(models.TextChoices):
     TASK_REISSUE = "task.reissue", _("Task re-issued with corrected details")
     TASK_OBJECTION = "task.objection", _("Objection to a return recorded")
     TASK_OBJECTION_REVIEW = "task.objection_review", _("Objection to a return reviewed")
+    # The joint meeting's review (review app).
+    REVIEW_WEIGHTS_SET = "review.weights_set", _("Review score weights set")
+    SUPERVISION_CREATE = "supervision.create", _("Supervision item assigned")
+    SUPERVISION_NOTE = "supervision.note", _("Supervision progress noted")
+    SUPERVISION_CLOSE = "supervision.close", _("Supervision item closed")
+    SUPERVISION_OVERDUE = "supervision.overdue", _("Supervision item overdue")
     # Deliveries.
     DELIVERY_RESEND = "delivery.resend", _("Delivery re-sent")
     # Notifications.

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "agencies",
     "cases",
     "alerts",
+    "review",
 ]
 
 MIDDLEWARE = [
@@ -283,6 +284,8 @@ CELERY_TASK_ALWAYS_EAGER = False
 # fix-up closes them only every Nth job; coordination.celery closes a broken or an
 # obsolete (CONN_MAX_AGE) connection after each job, as Django does after each request.
 CELERY_DB_REUSE_MAX = _typed("CELERY_DB_REUSE_MAX", env.int, 1000)
+# The joint meeting's review (docs/review.md): the golden hour's target line, in minutes.
+REVIEW_GOLDEN_HOUR_TARGET_MINUTES = _typed("REVIEW_GOLDEN_HOUR_TARGET_MINUTES", env.int, 60)
 # Deliveries to partner endpoints (docs/deliveries.md). Seconds throughout.
 DELIVERY_WINDOW_SECONDS = _typed("DELIVERY_WINDOW_SECONDS", env.int, 24 * 3600)
 DELIVERY_BACKOFF_BASE = _typed("DELIVERY_BACKOFF_BASE", env.float, 2.0)
@@ -335,6 +338,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "watch-overdue": {"task": "alerts.watch_overdue", "schedule": WATCH_SECONDS},
     "watch-lapses": {"task": "alerts.watch_lapses", "schedule": WATCH_SECONDS},
     "watch-renewals": {"task": "alerts.watch_renewals", "schedule": 3600.0},
+    "watch-supervision": {"task": "review.watch_supervision", "schedule": WATCH_SECONDS},
     # One digest per person and day; hourly runs refresh the day's numbers (idempotent).
     "notification-digests": {"task": "alerts.send_digests", "schedule": DIGEST_SECONDS},
     "export-audit-head": {"task": "coordination.export_audit_head", "schedule": AUDIT_HEAD_EXPORT_SECONDS},

@@ -113,6 +113,8 @@ class Task(models.Model):
             models.Index(fields=["agency", "state", "-id"], name="task_agency_state_id_idx"),
             models.Index(fields=["type", "-id"], name="task_type_id_idx"),
             models.Index(fields=["created_at"], name="task_created_idx"),
+            # The review's cohorts (cases/review.py): a unit's tasks by the time they reached it.
+            models.Index(fields=["dispatched_at", "agency"], name="task_received_idx"),
             # The work queues over live tasks only (docs/queues.md, "Indexes"): an agency's
             # inbox newest first and by urgency, and the supervisor's "needs attention" list
             # in urgency order. Finished tasks (nearly all of them at a million cases) are

@@ -12,13 +12,22 @@ from django.utils.translation import gettext as _
 
 from coordination.views import ScopedView, csv_cell
 
-from .. import stats
-from ..models import Case, Task
+from .. import review
+from ..models import Case
 from .cases import sees_cases
 
 
 def agency_label(row) -> str:
     return row["name_en"] if (get_language() or "").startswith("en") and row["name_en"] else row["name"]
+
+
+def performance_rows(period) -> list[dict]:
+    """The units with tasks received in ``period``, most tasks first: the review's rows (``cases.review``)."""
+    rows = [unit.as_dict() for unit in review.unit_figures(period, members=False) if unit.received]
+    for row in rows:
+        row["label"] = agency_label(row)
+    rows.sort(key=lambda r: (-r["received"], r["code"]))
+    return rows
 
 
 class DashboardView(ScopedView):
@@ -27,23 +36,22 @@ class DashboardView(ScopedView):
 
     def get(self, request):
         cases = self.scoped(Case)
-        since, window = stats.window(request.GET.get("window", "month"))
-        rows = stats.agency_performance(self.scoped(Task), since)
-        for row in rows:
-            row["label"] = agency_label(row)
+        period, window = review.window(request.GET.get("window", "month"))
+        rows = performance_rows(period)
         chart = {
             "labels": [f"{r['code']}" for r in rows[:15]],
             "response": [
-                round(r["response_seconds"] / 60, 1) if r["response_seconds"] is not None else None for r in rows[:15]
+                round(r["acceptance_median"] / 60, 1) if r["acceptance_median"] is not None else None for r in rows[:15]
             ],
             "ontime": [r["on_time_rate"] for r in rows[:15]],
-            "response_label": _("Median response (minutes)"),
+            "response_label": _("Median time to acceptance (minutes)"),
             "ontime_label": _("On time (%)"),
         }
+        since = period.start
         context = {
-            "today": stats.totals(cases, stats.day_start()),
-            "month": stats.totals(cases, stats.month_start()),
-            "golden": stats.golden_hour(cases, since),
+            "today": review.totals(cases, review.day_start()),
+            "month": review.totals(cases, review.month_start()),
+            "golden": review.golden_hour(period),
             "rows": rows,
             "chart": chart,
             "window": window,
@@ -60,8 +68,9 @@ class AgencyPerformanceCSV(ScopedView):
         return sees_cases(user)
 
     def get(self, request):
-        since, window = stats.window(request.GET.get("window", "month"))
-        rows = stats.agency_performance(self.scoped(Task), since)
+        period, window = review.window(request.GET.get("window", "month"))
+        since = period.start
+        rows = performance_rows(period)
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         stamp = timezone.localtime().strftime("%Y%m%d")
         response["Content-Disposition"] = f'attachment; filename="agency-performance-{window}-{stamp}.csv"'
@@ -71,11 +80,12 @@ class AgencyPerformanceCSV(ScopedView):
             [
                 _("Agency code"),
                 _("Agency"),
-                _("Tasks"),
-                _("Finished"),
+                _("Tasks received"),
                 _("Completed"),
-                _("Median response (seconds)"),
+                _("Overdue"),
+                _("Median time to acceptance (seconds)"),
                 _("On time (%)"),
+                _("Completion rate (%)"),
                 # The window's start, in the platform's zone with its offset.
                 _("Since"),
             ]
@@ -86,11 +96,12 @@ class AgencyPerformanceCSV(ScopedView):
                 [
                     r["code"],
                     csv_cell(agency_label(r)),
-                    r["tasks"],
-                    r["finished"],
+                    r["received"],
                     r["completed"],
-                    "" if r["response_seconds"] is None else round(r["response_seconds"]),
+                    r["overdue"],
+                    "" if r["acceptance_median"] is None else round(r["acceptance_median"]),
                     "" if r["on_time_rate"] is None else r["on_time_rate"],
+                    "" if r["completion_rate"] is None else r["completion_rate"],
                     since_text,
                 ]
             )

@@ -96,6 +96,12 @@
       options: { maintainAspectRatio: false, scales: { y: { min: 0, max: 100 } } } });
   }
 
+  // The review's "Print" link (the CSP forbids inline handlers).
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-print]");
+    if (link) { event.preventDefault(); window.print(); }
+  });
+
   // Session timeout: polling must not keep an unattended session alive for ever.
   // After the session's idle age without keyboard or pointer activity, polls stop
   // (see pausePolls) and the server-side session lapses.

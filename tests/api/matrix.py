@@ -80,6 +80,7 @@ MATRIX = """
 | notification-list         | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 | notification-unread-count | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 | notification-mark-read    | POST   | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| stats                     | GET    | -         | -            | 200     | 200        | 403     | 200     | 403   | 200     | 401  | 403     |
 """
 
 
@@ -186,6 +187,11 @@ name in the `api` namespace.
   read is not audited (it changes nothing but the reader's own inbox); marking done is,
   one row per case (`notification.done`): who dealt with an escalation is part of the
   case's record.
+- `GET stats/` is the joint meeting's review (`docs/review.md`): the roles with
+  `reviews_all_units` (analyst, supervisor, auditor, administrator) get every member unit
+  named; a manager (`reviews_own_unit`) gets its own unit's row and the other units as an
+  anonymised distribution (no other unit's name, code or id); liaisons and partner systems
+  **403**. A bad `from`/`to` is **400** naming the field.
 
 ## Callers
 - `analyst`, `supervisor`, `auditor`: the anti-fraud centre and oversight (session login).

@@ -51,6 +51,10 @@ PINNED = {
     "delivery-detail": 1 + 2,
     "notification-list": 1 + 1,
     "notification-unread-count": 1 + 1,
+    # The review for this month and the previous period: per period the units' aggregate, the live
+    # holds (+ their follow-ups), the returns, the warnings, the units, the supervision items; the
+    # weights; the golden hour.
+    "stats": 1 + 15,
 }
 
 
@@ -182,6 +186,7 @@ def endpoints(data: Growing, proposal_id: int, delivery_id: str):
         "delivery-detail": ("bank", f"/api/v1/deliveries/{delivery_id}/"),
         "notification-list": ("centre", "/api/v1/notifications/"),
         "notification-unread-count": ("centre", "/api/v1/notifications/unread-count/"),
+        "stats": ("centre", "/api/v1/stats/"),
     }
 
 

@@ -216,6 +216,55 @@ MATRIX = [
         (302, 302, 404, 404, 404, 404, 404),
     ),
     ("missing notification", "post", lambda o: reverse("notification-done", args=[999999]), (302,) + (404,) * 6),
+    # The joint meeting's review (docs/review.md): the centre and auditors all units, a manager its own.
+    ("review", "get", lambda o: reverse("review"), (302, 200, 200, 403, 200, 403, 200)),
+    (
+        "review, a period",
+        "get",
+        lambda o: reverse("review") + "?from=2026-01-01&to=2026-01-31",
+        (302, 200, 200, 403, 200, 403, 200),
+    ),
+    (
+        "review, a bad period",
+        "get",
+        lambda o: reverse("review") + "?from=2026-13-01",
+        (302, 400, 400, 403, 400, 403, 400),
+    ),
+    ("review export", "get", lambda o: reverse("review-export"), (302, 200, 200, 403, 200, 403, 200)),
+    (
+        "review drill-down",
+        "get",
+        lambda o: reverse("review-tasks") + "?agency=CCB&figure=received",
+        (302, 200, 200, 403, 200, 403, 200),
+    ),
+    ("review weights", "get", lambda o: reverse("review-weights"), (302, 403, 200, 403, 403, 403, 403)),
+    ("set review weights", "post", lambda o: reverse("review-weights"), (302, 403, 302, 403, 403, 403, 403)),
+    ("supervision items", "get", lambda o: reverse("supervision-list"), (302, 200, 200, 200, 200, 200, 200)),
+    ("assign supervision item", "post", lambda o: reverse("supervision-list"), (302, 403, 302, 403, 403, 403, 403)),
+    (
+        "supervision item",
+        "get",
+        lambda o: reverse("supervision-detail", args=[o["item"].pk]),
+        (302, 200, 200, 200, 200, 404, 200),
+    ),
+    (
+        "supervision progress",
+        "post",
+        lambda o: reverse("supervision-detail", args=[o["item"].pk]),
+        (302, 403, 403, 302, 302, 404, 403),
+    ),
+    (
+        "close supervision item",
+        "post",
+        lambda o: reverse("supervision-detail", args=[o["item"].pk]),
+        (302, 403, 403, 302, 302, 404, 403),
+    ),
+    (
+        "missing supervision item",
+        "get",
+        lambda o: reverse("supervision-detail", args=[999999]),
+        (302, 404, 404, 404, 404, 404, 404),
+    ),
 ]
 
 POST_DATA = {
@@ -243,6 +292,10 @@ POST_DATA = {
     "re-issue": {"target_value": "6217000010012345679", "agency": "CCB"},
     "record an objection": {"objector": "李四", "text": "异议"},
     "field check (htmx)": {"field": "transfers-0-to_account", "transfers-0-to_account": "6217000010012345678"},
+    "set review weights": {"on_time": "50", "completion": "30", "response": "20", "response_target_minutes": "30"},
+    "assign supervision item": {"resolution": "整改止付响应", "owner": "CCB", "deadline": "2030-01-31T18:00"},
+    "supervision progress": {"do": "note", "text": "已完成培训"},
+    "close supervision item": {"do": "close", "evidence": "培训记录", "document_number": "建行川〔2026〕1号"},
 }
 
 CELLS = [
@@ -269,6 +322,11 @@ def objects(case, stop_task, analyst, ccb_liaison):
     notification = Notification.objects.create(
         user=analyst, kind="overdue", task=stop_task, case=case, dedupe_key=f"overdue:{stop_task.pk}"
     )
+    from review.models import SupervisionItem
+
+    item = SupervisionItem.objects.create(
+        resolution="提升止付响应速度", owner=stop_task.agency, deadline=timezone.now(), created_by=analyst
+    )
     return {
         "case": case,
         "task": stop_task,
@@ -276,6 +334,7 @@ def objects(case, stop_task, analyst, ccb_liaison):
         "lone": lone,
         "rejected": rejected,
         "notification": notification,
+        "item": item,
     }
 
 

@@ -45,9 +45,18 @@ PINNED = {
     "approvals, filtered": 12 + READ,
     "needs attention": 10,
     "notifications": 9,  # its groups, their notifications (with case, task, agency), the to-do count
-    "dashboard": 10,
+    # + the review's per-unit figures (cases/review.py): the units' aggregate, the live holds, the
+    # returns, the warnings reached and the units' names (the follow-ups only when something is held).
+    "dashboard": 14,
     "audit": 10,  # + the words for the rows' cases, identifiers and transfers (one query per kind)
-    "my agency": 9,
+    "my agency": 13,  # the unit's review row: the same five reads as the dashboard's
+    # The review (cases/review.py): per period (this one and the previous) the units' aggregate, the
+    # live holds and their follow-ups, the returns, the warnings, the agencies, the supervision items;
+    # then the weights and the golden hour.
+    "review": 20,
+    "review (manager)": 19,  # no golden hour; its own agency once
+    "review export": 19,
+    "supervision items": 7,
 }
 
 
@@ -178,6 +187,17 @@ def build(page: str, n: int, analyst):
         for _ in range(n // 10):
             make_case(analyst)
         return make_user("q_auditor", "AFC", "auditor"), reverse("audit"), {}
+    if page.startswith("review") or page == "supervision items":
+        from review.models import SupervisionItem
+
+        actions.issue_stop_payments(bank_case(analyst, n), acting_user=analyst)
+        for i in range(n // 10):
+            SupervisionItem.objects.create(
+                resolution=f"事项{i}", owner=agency("CCB"), deadline=timezone.now(), created_by=analyst
+            )
+        url = {"review export": reverse("review-export"), "supervision items": reverse("supervision-list")}
+        user = make_user("q_manager", "CCB", "manager") if page == "review (manager)" else analyst
+        return user, url.get(page, reverse("review")), {}
     if page == "my agency":
         for i in range(n):
             make_user(f"q_l{i}", "CCB", "liaison")

@@ -94,6 +94,12 @@ PAGES = [
     Page("task-renew", CENTRE, named("task-renew", "held")),
     Page("task-reissue", CENTRE, named("task-reissue", "rejected"), primary="#reissue"),
     Page("dashboard", READERS, named("dashboard")),
+    Page("review", (*READERS, "manager"), named("review"), primary="#review-period button[type=submit]"),
+    Page("review-tasks", READERS, lambda o: reverse("review-tasks") + "?agency=CCB&figure=received"),
+    Page("review-weights", ("supervisor",), named("review-weights"), primary="main form button[type=submit]"),
+    Page("supervision-list", ("supervisor",), named("supervision-list"), primary="main form button[type=submit]"),
+    Page("supervision-list", AGENCY, named("supervision-list")),
+    Page("supervision-detail", ("manager",), named("supervision-detail", "item"), primary="main form button"),
     Page("notifications", (*CENTRE, *AGENCY), named("notifications"), primary="main button[type=submit]"),
     Page("notifications", ("auditor",), named("notifications")),  # nothing to do: no "mark done"
     Page("my-agency", ("manager",), named("my-agency"), primary="main form button[type=submit]"),
@@ -122,6 +128,7 @@ NOT_PAGES = {
     "task-action": "POST only (accept, reject, approve, return)",
     "field-check": "htmx POST fragment of the intake form",
     "dashboard-csv": "CSV download",
+    "review-export": "XLSX download",
     "notification-badge": "htmx fragment of the header",
     "notification-done": "POST only (mark one notification done)",
     "notification-group-done": "POST only (mark a case's notifications done)",
@@ -214,7 +221,16 @@ def build_objects(users: dict) -> dict:
     # Refused by the bank: on the supervisor's "needs attention" page, re-issued by the centre.
     [rejected] = actions.issue_stop_payments(make_case(analyst, to_account=ACCOUNTS[4]), acting_user=analyst)
     rejected = actions.reject_task(rejected, acting_user=liaison, reason="账户信息不符")
+    from review.models import SupervisionItem
+
+    item = SupervisionItem.objects.create(
+        resolution="提升止付响应速度",
+        owner=Agency.objects.get(code="CCB"),
+        deadline=timezone.now() + timedelta(days=7),
+        created_by=analyst,
+    )
     return {
+        "item": item,
         "case": case,
         "fresh": fresh,
         "held": held,
