@@ -69,6 +69,9 @@ class RolePolicy:
     sees_own_warning_contacts: bool = capability(
         "The person a victim warning assigned to one's own agency must reach (name, phone, address), in full."
     )
+    imports_records: bool = capability(
+        "Import historical cases and bank statements (dry run, import, cancel, resume); every import job."
+    )
     manages_agency: bool = capability("One's own agency: its endpoint and secret, its liaisons, its performance.")
     manages_all_agencies: bool = capability("Every agency and every person.")
     #: The URL name a signed-in user of this role starts at ("" when none: 403).
@@ -100,6 +103,7 @@ _CENTRE = {
     "creates_tasks": True,
     "approves_analyst_types": True,
     "cancels": True,
+    "imports_records": True,
 }
 
 POLICIES: dict[str, RolePolicy] = {

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "agencies",
     "cases",
     "alerts",
+    "imports",
 ]
 
 MIDDLEWARE = [

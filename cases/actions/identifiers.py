@@ -24,6 +24,34 @@ from ..validators import normalise_identifier, validate_amount, validate_identif
 SUSPECT_ROLES = frozenset({IdentifierRole.RECEIVING_ACCOUNT, IdentifierRole.ONWARD_ACCOUNT, IdentifierRole.SUSPECT})
 
 
+EARLIER_CASES_LISTED = 50
+
+
+def earlier_cases(identifier_ids, *, exclude=frozenset()) -> dict[int, list[int]]:
+    """The cases already naming each identifier (串并案), at most ``EARLIER_CASES_LISTED`` each, oldest first.
+
+    What the audit row of a link lists: intake (``add_identifier``) and the bulk import of
+    historical cases (``imports.cases_import``) ask this one query.
+    """
+    found: dict[int, list[int]] = {}
+    ids = list(identifier_ids)
+    if not ids:
+        return found
+    rows = (
+        CaseIdentifier.objects.filter(identifier_id__in=ids)
+        .exclude(case_id__in=list(exclude))
+        .order_by("identifier_id", "id")
+        .values_list("identifier_id", "case_id")
+    )
+    if len(ids) == 1:
+        rows = rows[:EARLIER_CASES_LISTED]
+    for identifier_id, case_id in rows:
+        listed = found.setdefault(identifier_id, [])
+        if len(listed) < EARLIER_CASES_LISTED:
+            listed.append(case_id)
+    return found
+
+
 @transaction.atomic
 def add_identifier(
     case: Case,
@@ -61,11 +89,7 @@ def add_identifier(
             counts["case_count"] = F("case_count") + 1
         Identifier.objects.filter(pk=identifier.pk).update(**counts, **fill)
         identifier.refresh_from_db()
-        earlier = list(
-            CaseIdentifier.objects.filter(identifier=identifier)
-            .exclude(case=case)
-            .values_list("case_id", flat=True)[:50]
-        )
+        earlier = earlier_cases([identifier.pk], exclude={case.pk}).get(identifier.pk, [])
         audit.record(
             user=acting_user,
             action=AuditAction.IDENTIFIER_LINK,
