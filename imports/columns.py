@@ -166,3 +166,24 @@ BANK_LAYOUTS: dict[str, dict] = {
         "debit_markers": [],
     },
 }
+
+# How statements name the counterparty's bank (a branch's name starts with its bank's): name -> agency code.
+# A name that matches no agency leaves the transfer's bank empty (no follow-up is proposed for it).
+BANK_NAMES: dict[str, str] = {
+    "中国工商银行": "ICBC",
+    "工商银行": "ICBC",
+    "工行": "ICBC",
+    "中国农业银行": "ABC",
+    "农业银行": "ABC",
+    "农行": "ABC",
+    "中国银行": "BOC",
+    "中行": "BOC",
+    "中国建设银行": "CCB",
+    "建设银行": "CCB",
+    "建行": "CCB",
+    "交通银行": "BOCOM",
+    "招商银行": "CMB",
+    "中国邮政储蓄银行": "PSBC",
+    "邮储银行": "PSBC",
+    "成都银行": "BOCD",
+}
