@@ -186,7 +186,8 @@ def read_statement(content: bytes, file_name: str, bank: str) -> StatementReport
     if len(onward) > MAX_ONWARD:
         raise StatementError(
             f"流水中有 {len(onward)} 笔转出，一个结果最多 {MAX_ONWARD} 笔：请按时间拆分文件。",
-            f"The statement has {len(onward)} outgoing transfers, a result at most {MAX_ONWARD}: split the file by time.",
+            f"The statement has {len(onward)} outgoing transfers, a result at most {MAX_ONWARD}: "
+            "split the file by time.",
         )
     result: dict = {}
     if holder:

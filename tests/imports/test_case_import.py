@@ -112,7 +112,7 @@ def test_dry_run_reports_every_bad_row_in_both_languages_and_changes_nothing(ana
 
 
 def test_missing_required_columns_name_them_in_both_languages():
-    with pytest.raises(parsing.FileError, match="损失金额.*Amount lost"):
+    with pytest.raises(parsing.FileError, match=r"损失金额.*Amount lost"):
         cases_import.dry_run("外部编号,报案时间\nA,2024-01-01\n".encode(), "x.csv")
 
 

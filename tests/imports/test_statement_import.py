@@ -39,6 +39,9 @@ def query(analyst, supervisor):
     return actions.approve_task(task, acting_user=supervisor)
 
 
+HEADERS = ["交易时间", "借方发生额", "贷方发生额", "余额", "对方账号", "对方户名", "对方行名", "账户名称", "摘要"]
+
+
 def wall(minutes_ago: int) -> str:
     return timezone.localtime(timezone.now() - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%d %H:%M:%S")
 
