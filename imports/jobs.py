@@ -59,7 +59,7 @@ def run_case_import(
         job.refresh_from_db()
         return job
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.RUNNING, total=total, cancel_requested=False, message="", updated_at=timezone.now()
+        status=ImportStatus.RUNNING, total=total, message="", updated_at=timezone.now()
     )
     job.refresh_from_db()
     ref = cases_import.Reference.load()
