@@ -122,7 +122,37 @@ class Reference:
     districts: dict[str, int]
     banks: dict[str, int]
     bank_sectors: dict[int, str]
+    outcomes: dict[str, str] = field(default_factory=dict)
     now: datetime = field(default_factory=timezone.now)
+    # Values already checked (an account or phone on many rows is checked once): value -> messages.
+    seen: dict[tuple[str, str], list] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def key(self, value) -> str:
+        """A reference cell as matched (``clean_header``), remembered: the same few names fill every row."""
+        text = parsing.cell_text(value)
+        found = self.keys.get(text)
+        if found is None:
+            found = self.keys[text] = parsing.clean_header(text)
+        return found
+
+    def check(self, kind: str, value: str, validator) -> list[str]:
+        """``validator(value)``'s messages in the active language (``[]`` when valid), remembered for the value.
+
+        The lazy messages are kept, so a row checked again in the other language reads them in it.
+        """
+        key = (kind, value)
+        found = self.seen.get(key)
+        if found is None:
+            try:
+                validator(value)
+                found = []
+            except ValidationError as exc:
+                found = [(e.message, e.params) for e in exc.error_list]
+            if len(self.seen) > 200_000:
+                self.seen.clear()
+            self.seen[key] = found
+        return [str(m) % p if p else str(m) for m, p in found]
 
     @classmethod
     def load(cls) -> Reference:
@@ -135,7 +165,14 @@ class Reference:
             return found
 
         agencies = list(Agency.objects.values_list("pk", "code", "name", "name_en", "sector"))
+        outcomes = {}
+        for value, label in CaseOutcome.choices:
+            outcomes[parsing.clean_header(value)] = value
+            for language in ("zh-hans", "en"):
+                with translation.override(language):
+                    outcomes[parsing.clean_header(str(label))] = value
         return cls(
+            outcomes=outcomes,
             fraud_types=names(FraudType.objects.values_list("pk", "code", "name", "name_en")),
             channels=names(Channel.objects.values_list("pk", "code", "name", "name_en")),
             districts=names(District.objects.values_list("pk", "code", "name", "name_en")),
@@ -229,7 +266,7 @@ def _check(values: list, positions: dict[str, int], row: int, ref: Reference) ->
     def lookup(name, table):
         if not required(name):
             return None
-        found = table.get(parsing.clean_header(parsing.cell_text(raw(name))))
+        found = table.get(ref.key(raw(name)))
         if found is None:
             errors.append((name, translation.gettext("Unknown value: use a code or a name from the reference list.")))
         return found
@@ -237,7 +274,7 @@ def _check(values: list, positions: dict[str, int], row: int, ref: Reference) ->
     def bank(name):
         if raw(name) is None:
             return None
-        found = ref.banks.get(parsing.clean_header(parsing.cell_text(raw(name))))
+        found = ref.banks.get(ref.key(raw(name)))
         if found is None:
             errors.append((name, translation.gettext("Unknown bank: use its code (e.g. CCB) or its name.")))
         return found
@@ -246,10 +283,9 @@ def _check(values: list, positions: dict[str, int], row: int, ref: Reference) ->
         value = parsing.digits_text(raw(name))
         if not value:
             return ""
-        try:
-            validate_bank_account(value)
-        except ValidationError as exc:
-            errors.extend((name, m) for m in _messages(exc))
+        messages = ref.check("account", value, validate_bank_account)
+        if messages:
+            errors.extend((name, str(m)) for m in messages)
             return ""
         return normalise_identifier(TargetKind.BANK_ACCOUNT, value)
 
@@ -266,16 +302,10 @@ def _check(values: list, positions: dict[str, int], row: int, ref: Reference) ->
     required("victim_name")
     id_number = parsing.digits_text(raw("victim_id_number")).upper()
     if id_number:
-        try:
-            validate_resident_id(id_number)
-        except ValidationError as exc:
-            errors.extend(("victim_id_number", m) for m in _messages(exc))
+        errors.extend(("victim_id_number", str(m)) for m in ref.check("id", id_number, validate_resident_id))
     phone = parsing.digits_text(raw("victim_phone"))
     if phone:
-        try:
-            validate_victim_phone(phone)
-        except ValidationError as exc:
-            errors.extend(("victim_phone", m) for m in _messages(exc))
+        errors.extend(("victim_phone", str(m)) for m in ref.check("phone", phone, validate_victim_phone))
         phone = normalise_identifier("phone", phone)
     from_account, to_account = account("from_account"), account("to_account")
     from_bank, to_bank = bank("from_bank"), bank("to_bank")
@@ -304,14 +334,7 @@ def _check(values: list, positions: dict[str, int], row: int, ref: Reference) ->
     closed_at = moment("closed_at", need=bool(outcome))
     if outcome:
         # Outcome by code or by its name in either language.
-        names = {}
-        for value, label in CaseOutcome.choices:
-            names[parsing.clean_header(value)] = value
-            with translation.override("zh-hans"):
-                names[parsing.clean_header(str(label))] = value
-            with translation.override("en"):
-                names[parsing.clean_header(str(label))] = value
-        outcome = names.get(parsing.clean_header(outcome), outcome)
+        outcome = ref.outcomes.get(parsing.clean_header(outcome), outcome)
         for name, messages in closure_errors(summary=closure_summary, outcome=outcome).items():
             errors.extend(("closure_summary" if name == "summary" else name, str(m)) for m in messages)
     elif closure_summary or raw("closed_at") is not None:
@@ -373,10 +396,11 @@ def _check(values: list, positions: dict[str, int], row: int, ref: Reference) ->
 
 def check_row(values: list, positions: dict[str, int], row: int, ref: Reference) -> tuple[CaseRow | None, list]:
     """A row checked in Chinese; a row with errors is checked again in English for the second message."""
-    with translation.override("zh-hans"):
-        parsed, errors_zh = _check(values, positions, row, ref)
-    if not errors_zh:
+    parsed, errors = _check(values, positions, row, ref)
+    if not errors:
         return parsed, []
+    with translation.override("zh-hans"):
+        _parsed, errors_zh = _check(values, positions, row, ref)
     with translation.override("en"):
         _parsed, errors_en = _check(values, positions, row, ref)
     errors = []
