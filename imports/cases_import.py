@@ -57,6 +57,7 @@ from coordination.validators import CLOCK_SKEW, check_instant
 
 from . import parsing
 from .columns import CASE_COLUMNS, column_labels, header_index
+from .copying import copy_insert
 from .models import ImportedCase
 
 BATCH_SIZE = 1000
@@ -549,12 +550,12 @@ def write_batch(rows: list[CaseRow], *, acting_user: User, file_name: str, file_
                 search_masked=masked,
             )
         )
-    Case.objects.bulk_create(cases, batch_size=BATCH_SIZE)
+    copy_insert(Case, cases, now=now)
     victims = [
         Victim(case=c, name=r.victim_name, id_number=r.victim_id_number, phone=r.victim_phone)
         for c, r in zip(cases, rows, strict=True)
     ]
-    Victim.objects.bulk_create(victims, batch_size=BATCH_SIZE)
+    copy_insert(Victim, victims, now=now)
 
     links, transfers, tasks = [], [], []
     link_roles: dict[int, list[tuple[int, str]]] = {}
@@ -589,9 +590,9 @@ def write_batch(rows: list[CaseRow], *, acting_user: User, file_name: str, file_
             if amount is None:
                 continue
             tasks.append(_historical_task(case, r, type_code, amount, at, identifiers, acting_user, file_name))
-    CaseIdentifier.objects.bulk_create(links, batch_size=BATCH_SIZE)
-    Transfer.objects.bulk_create(transfers, batch_size=BATCH_SIZE)
-    Task.objects.bulk_create(tasks, batch_size=BATCH_SIZE)
+    copy_insert(CaseIdentifier, links, now=now)
+    copy_insert(Transfer, transfers, now=now)
+    copy_insert(Task, tasks, now=now)
     if suspect_counts:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -611,7 +612,8 @@ def write_batch(rows: list[CaseRow], *, acting_user: User, file_name: str, file_
         Case.objects.bulk_update(changed, ["amount_stopped", "amount_frozen"], batch_size=BATCH_SIZE)
     # Linkage as at intake: the earlier cases that name each identifier.
     earlier = earlier_cases({i for pairs in link_roles.values() for i, _r in pairs}, exclude={c.pk for c in cases})
-    ImportedCase.objects.bulk_create(
+    copy_insert(
+        ImportedCase,
         [
             ImportedCase(
                 reference=r.reference,
@@ -623,7 +625,7 @@ def write_batch(rows: list[CaseRow], *, acting_user: User, file_name: str, file_
             )
             for c, r in zip(cases, rows, strict=True)
         ],
-        batch_size=BATCH_SIZE,
+        now=now,
     )
     victims_by_case = {v.case_id: v.pk for v in victims}
     transfers_by_case: dict[int, list[int]] = {}
@@ -634,7 +636,8 @@ def write_batch(rows: list[CaseRow], *, acting_user: User, file_name: str, file_
         tasks_by_case.setdefault(t.case_id, []).append(t.pk)
     user_name = acting_user.get_username()
     agency_code = getattr(getattr(acting_user, "agency", None), "code", "") or ""
-    AuditRecord.objects.bulk_create(
+    copy_insert(
+        AuditRecord,
         [
             AuditRecord(
                 at=now,
@@ -671,7 +674,7 @@ def write_batch(rows: list[CaseRow], *, acting_user: User, file_name: str, file_
             )
             for c, r in zip(cases, rows, strict=True)
         ],
-        batch_size=BATCH_SIZE,
+        now=now,
     )
     return {"created": len(cases), "skipped": len(known), "case_ids": [c.pk for c in cases]}
 

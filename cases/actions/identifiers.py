@@ -6,7 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from agencies.models import Agency, User
@@ -37,18 +38,17 @@ def earlier_cases(identifier_ids, *, exclude=frozenset()) -> dict[int, list[int]
     ids = list(identifier_ids)
     if not ids:
         return found
-    rows = (
+    # The first links of each identifier only (a window, not every link of a much-used account).
+    numbered = (
         CaseIdentifier.objects.filter(identifier_id__in=ids)
         .exclude(case_id__in=list(exclude))
-        .order_by("identifier_id", "id")
+        .annotate(n=Window(RowNumber(), partition_by=[F("identifier_id")], order_by=F("id").asc()))
+        .filter(n__lte=EARLIER_CASES_LISTED)
+        .order_by("identifier_id", "n")
         .values_list("identifier_id", "case_id")
     )
-    if len(ids) == 1:
-        rows = rows[:EARLIER_CASES_LISTED]
-    for identifier_id, case_id in rows:
-        listed = found.setdefault(identifier_id, [])
-        if len(listed) < EARLIER_CASES_LISTED:
-            listed.append(case_id)
+    for identifier_id, case_id in numbered:
+        found.setdefault(identifier_id, []).append(case_id)
     return found
 
 
