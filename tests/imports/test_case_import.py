@@ -205,3 +205,21 @@ def test_batches_progress_cancel_and_resume(analyst):
     assert (job.status, job.done, job.created, job.skipped) == (ImportStatus.DONE, 7, 7, 0)
     assert seen[2:] == [6, 7]
     assert ImportedCase.objects.count() == 7
+
+
+def test_imported_rows_are_sealed_into_the_audit_chain(analyst):
+    from django.core.management import call_command
+
+    make_case(analyst)
+    run(csv_bytes([case_row(1), case_row(2)]), analyst)
+    assert AuditRecord.objects.filter(action="case.import").count() == 2
+    call_command("verify_audit", "--no-heads")  # raises CommandError when a record does not fit
+    assert not AuditRecord.objects.filter(chain_seq__isnull=True).exists()
+
+
+def test_the_imported_case_page_shows_its_import(client, analyst):
+    run(csv_bytes([case_row(1)]), analyst, "历史.csv")
+    case = ImportedCase.objects.get().case
+    client.force_login(analyst)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert case.reference in page and "案件已导入" in page

@@ -139,3 +139,29 @@ def test_a_liaison_cannot_import_a_statement(query, ccb_liaison):
         statements.import_statement(
             query, content=ccb_statement(), file_name="s.csv", bank="CCB", acting_user=ccb_liaison
         )
+
+
+def test_the_statement_page_checks_then_records(client, query, analyst):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client.force_login(analyst)
+    url = reverse("statement-import", args=[query.pk])
+    assert 'id="import-statement"' in client.get(f"/tasks/{query.pk}/").content.decode()
+    page = client.get(url)
+    assert page.status_code == 200
+    response = client.post(
+        url, {"file": SimpleUploadedFile("s.csv", ccb_statement()), "bank": "CCB", "action": "check"}
+    )
+    assert response.status_code == 200 and 'id="statement-report"' in response.content.decode()
+    assert ONWARD_1 not in response.content.decode()
+    query.refresh_from_db()
+    assert not query.result_digest
+    response = client.post(
+        url, {"file": SimpleUploadedFile("s.csv", ccb_statement()), "bank": "CCB", "action": "import"}
+    )
+    assert response.status_code == 302
+    query.refresh_from_db()
+    assert query.state == "completed"
+    bad = client.post(url, {"file": SimpleUploadedFile("s.csv", ccb_statement(bad=True)), "bank": "CCB"})
+    assert bad.status_code in (400,)
