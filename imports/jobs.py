@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -102,8 +103,16 @@ def request_cancel(job: ImportJob) -> None:
     )
 
 
-def can_resume(job: ImportJob) -> bool:
-    return job.kind == ImportKind.CASES and job.status in (ImportStatus.CANCELLED, ImportStatus.FAILED)
+# A job "running" with no committed batch for this long lost its worker: it may be resumed by hand.
+STALLED_AFTER = timedelta(minutes=15)
+
+
+def can_resume(job: ImportJob, now=None) -> bool:
+    if job.kind != ImportKind.CASES:
+        return False
+    if job.status in (ImportStatus.CANCELLED, ImportStatus.FAILED):
+        return True
+    return job.status == ImportStatus.RUNNING and job.updated_at < (now or timezone.now()) - STALLED_AFTER
 
 
 FAILED_MESSAGE = _("The import stopped on an unexpected error; it can be resumed.")

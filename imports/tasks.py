@@ -13,7 +13,9 @@ from .models import ImportJob, ImportStatus
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="imports.run_import", ignore_result=True, acks_late=False)
+# Acknowledged late (the project's default): a worker lost mid-import has the job delivered
+# again, and ``run_case_import`` continues after the last committed batch.
+@shared_task(name="imports.run_import", ignore_result=True)
 def run_import(job_id: int) -> str:
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):

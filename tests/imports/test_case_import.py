@@ -223,3 +223,11 @@ def test_the_imported_case_page_shows_its_import(client, analyst):
     client.force_login(analyst)
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert case.reference in page and "案件已导入" in page
+
+
+def test_a_stalled_running_job_may_be_resumed(analyst):
+    job = jobs.create_job(content=csv_bytes([case_row(1)]), file_name="a.csv", acting_user=analyst)
+    ImportJob.objects.filter(pk=job.pk).update(status="running")
+    job.refresh_from_db()
+    assert not jobs.can_resume(job)
+    assert jobs.can_resume(job, now=timezone.now() + timedelta(minutes=16))
