@@ -12,6 +12,7 @@ from cases.models import Case
 from imports.models import ImportedCase, ImportJob
 
 from .files import case_row, csv_bytes, xlsx_bytes
+from .test_statement_import import ccb_statement, query  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +40,19 @@ def test_import_shows_a_progress_bar_and_resume_continues(tmp_path, analyst):
     assert ImportedCase.objects.count() == 5
     with pytest.raises(CommandError):
         call_command("import_cases", "--resume", str(job.pk), stdout=out, stderr=err)
+
+
+def test_import_statement_dry_run_then_record(tmp_path, query, analyst):  # noqa: F811
+    path = tmp_path / "流水.csv"
+    path.write_bytes(ccb_statement())
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_statement", str(query.pk), str(path), "--bank", "CCB", "--dry-run", stdout=out, stderr=err)
+    assert "would record: 4 rows, 2 onward transfers (50000.00)" in out.getvalue()
+    query.refresh_from_db()
+    assert not query.result_digest
+    call_command("import_statement", str(query.pk), str(path), "--bank", "CCB", stdout=out, stderr=err)
+    query.refresh_from_db()
+    assert query.state == "completed"
+    path.write_bytes(ccb_statement(bad=True))
+    with pytest.raises(CommandError):
+        call_command("import_statement", str(query.pk), str(path), "--bank", "CCB", "--dry-run", stdout=out)
