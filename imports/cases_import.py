@@ -412,10 +412,17 @@ def check_row(values: list, positions: dict[str, int], row: int, ref: Reference)
 
 
 def checked_rows(
-    rows: Iterable[tuple[int, list]], positions: dict[str, int], ref: Reference, report: CheckReport
+    rows: Iterable[tuple[int, list]],
+    positions: dict[str, int],
+    ref: Reference,
+    report: CheckReport,
+    seen: dict[str, int] | None = None,
 ) -> Iterator[CaseRow]:
-    """The valid rows of a file, in order; errors (and duplicates within the file) go to ``report``."""
-    seen: dict[str, int] = {}
+    """The valid rows of a file, in order; errors (and duplicates within the file) go to ``report``.
+
+    ``seen`` (reference -> row) carries the file's references from one batch to the next.
+    """
+    seen = {} if seen is None else seen
     for number, values in rows:
         report.total += 1
         parsed, errors = check_row(values, positions, number, ref)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.db import transaction
@@ -65,33 +66,48 @@ def run_case_import(
     job.refresh_from_db()
     ref = cases_import.Reference.load()
     # Resume: the rows whose outcome is committed are not read again.
-    rows = itertools.islice(table.rows, job.done, None)
+    chunks = cases_import.batches(itertools.islice(table.rows, job.done, None), batch_size)
+    seen: dict[str, int] = {}
     user = job.created_by
-    for chunk in cases_import.batches(rows, batch_size):
-        if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
-            ImportJob.objects.filter(pk=job.pk).update(
-                status=ImportStatus.CANCELLED, cancel_requested=False, updated_at=timezone.now()
-            )
-            job.refresh_from_db()
-            return job
+
+    def check_next():
+        """The next batch read and checked (pure: no database), or ``None`` at the end of the file."""
+        chunk = next(chunks, None)
+        if chunk is None:
+            return None
         report = cases_import.CheckReport()
-        valid = list(cases_import.checked_rows(chunk, positions, ref, report))
-        with transaction.atomic():
-            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-            outcome = cases_import.write_batch(
-                valid, acting_user=user, file_name=job.file_name, file_sha256=job.file_sha256, job=locked
-            )
-            locked.done += len(chunk)
-            locked.created += outcome["created"]
-            locked.skipped += outcome["skipped"]
-            locked.error_count += report.error_rows
-            room = cases_import.MAX_STORED_ERRORS - len(locked.errors)
-            if room > 0:
-                locked.errors = locked.errors + report.errors[:room]
-            locked.save(update_fields=["done", "created", "skipped", "error_count", "errors", "updated_at"])
-        job = locked
-        if progress is not None:
-            progress(job)
+        valid = list(cases_import.checked_rows(chunk, positions, ref, report, seen=seen))
+        return len(chunk), valid, report
+
+    # The next batch is read and checked in a second thread while this one is written: the
+    # writer mostly waits on the database, which releases the interpreter to the checker.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-check") as pool:
+        pending = pool.submit(check_next)
+        while (checked := pending.result()) is not None:
+            if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                ImportJob.objects.filter(pk=job.pk).update(
+                    status=ImportStatus.CANCELLED, cancel_requested=False, updated_at=timezone.now()
+                )
+                job.refresh_from_db()
+                return job
+            pending = pool.submit(check_next)
+            read, valid, report = checked
+            with transaction.atomic():
+                locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+                outcome = cases_import.write_batch(
+                    valid, acting_user=user, file_name=job.file_name, file_sha256=job.file_sha256, job=locked
+                )
+                locked.done += read
+                locked.created += outcome["created"]
+                locked.skipped += outcome["skipped"]
+                locked.error_count += report.error_rows
+                room = cases_import.MAX_STORED_ERRORS - len(locked.errors)
+                if room > 0:
+                    locked.errors = locked.errors + report.errors[:room]
+                locked.save(update_fields=["done", "created", "skipped", "error_count", "errors", "updated_at"])
+            job = locked
+            if progress is not None:
+                progress(job)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.DONE, updated_at=timezone.now())
     job.refresh_from_db()
     return job

@@ -231,3 +231,9 @@ def test_a_stalled_running_job_may_be_resumed(analyst):
     job.refresh_from_db()
     assert not jobs.can_resume(job)
     assert jobs.can_resume(job, now=timezone.now() + timedelta(minutes=16))
+
+
+def test_a_reference_twice_in_a_file_is_an_error_across_batches_too(analyst):
+    job = run(csv_bytes([case_row(1), case_row(2), case_row(1)]), analyst, batch_size=2)
+    assert (job.created, job.error_count) == (2, 1)
+    assert job.errors[0]["row"] == 4 and job.errors[0]["field"] == "reference"
