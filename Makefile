@@ -17,7 +17,7 @@ I18N_IGNORE := --ignore=.venv --ignore=var --ignore=node_modules --ignore=static
 
 .DEFAULT_GOAL := help
 .PHONY: help venv sysdeps-test sysdeps-gettext nodedeps-test compilemessages test run lint fmt \
-	schema bench faults messages clean
+	schema bench bench-imports faults messages clean
 
 help:
 	@echo "make run        start the platform with demo data (PORT=8000 SIM_PORT=8100)"
@@ -26,6 +26,7 @@ help:
 	@echo "make fmt        ruff --fix + ruff format"
 	@echo "make schema     regenerate openapi.yaml"
 	@echo "make bench      run the benchmarks (ARGS passed on)"
+	@echo "make bench-imports  the historical import alone: rows/s (ARGS='--rows 100000')"
 	@echo "make faults     run the fault-injection scenarios"
 	@echo "make messages   update locale/*.po and compile them"
 	@echo "make clean      stop the embedded servers and delete var/ (all local data)"
@@ -141,6 +142,9 @@ schema: venv
 
 bench: venv
 	exec $(PY) scripts/with_services.py $(PY) -m bench $(ARGS)
+
+bench-imports: venv
+	exec $(PY) scripts/with_services.py $(PY) -m bench.imports $(ARGS)
 
 faults: venv
 	exec $(PY) scripts/with_services.py $(PY) -m bench.faults $(ARGS)

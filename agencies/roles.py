@@ -69,6 +69,9 @@ class RolePolicy:
     sees_own_warning_contacts: bool = capability(
         "The person a victim warning assigned to one's own agency must reach (name, phone, address), in full."
     )
+    imports_records: bool = capability(
+        "Import historical cases and bank statements (dry run, import, cancel, resume); every import job."
+    )
     manages_agency: bool = capability("One's own agency: its endpoint and secret, its liaisons, its performance.")
     manages_all_agencies: bool = capability("Every agency and every person.")
     reviews_all_units: bool = capability(
@@ -110,6 +113,7 @@ _CENTRE = {
     "approves_analyst_types": True,
     "cancels": True,
     "reviews_all_units": True,
+    "imports_records": True,
 }
 
 POLICIES: dict[str, RolePolicy] = {

@@ -52,7 +52,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .common import ROOT, Server
 
 # Delivery last: it swaps in scratch databases and a private Redis of its own.
-SECTIONS = ("api", "pages", "review", "delivery")
+SECTIONS = ("api", "pages", "review", "imports", "delivery")
 
 
 @dataclass

@@ -48,6 +48,11 @@ def awaits_another_approver(user, task, needs_supervisor: bool) -> bool:
     return needs_supervisor and roles.can(user, "approves_supervisor_types") and roles.is_own_request(user, task)
 
 
+def can_import_records(user) -> bool:
+    """Import historical cases and bank statements (an account query's statement as its result)."""
+    return roles.can(user, "imports_records")
+
+
 def can_cancel(user) -> bool:
     return roles.can(user, "cancels")
 

@@ -20,6 +20,9 @@ class AuditAction(models.TextChoices):
     AUTH_LOCKOUT = "auth.lockout", _("Logins locked after failed attempts")
     # Cases.
     CASE_CREATE = "case.create", _("Case recorded")
+    # Historical records (imports): one row per imported case, naming the file and row.
+    CASE_IMPORT = "case.import", _("Case imported")
+    STATEMENT_IMPORT = "task.statement_import", _("Bank statement imported")
     CASE_UPDATE = "case.update", _("Case corrected")
     CASE_FILE = "case.file", _("Case filed")
     CASE_CLOSE = "case.close", _("Case closed")

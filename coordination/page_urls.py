@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("agencies.urls")),
     path("", include("alerts.urls")),
     path("", include("review.urls")),
+    path("", include("imports.urls")),
     path("audit/", AuditView.as_view(), name="audit"),
 ]

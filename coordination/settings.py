@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "cases",
     "alerts",
     "review",
+    "imports",
 ]
 
 MIDDLEWARE = [

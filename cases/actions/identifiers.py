@@ -6,7 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from agencies.models import Agency, User
@@ -22,6 +23,33 @@ from ..validators import normalise_identifier, validate_amount, validate_identif
 # Roles under which an identifier counts as "involved" for the payment-time
 # lookup: a victim's own account or phone is not a fraud signal.
 SUSPECT_ROLES = frozenset({IdentifierRole.RECEIVING_ACCOUNT, IdentifierRole.ONWARD_ACCOUNT, IdentifierRole.SUSPECT})
+
+
+EARLIER_CASES_LISTED = 50
+
+
+def earlier_cases(identifier_ids, *, exclude=frozenset()) -> dict[int, list[int]]:
+    """The cases already naming each identifier (串并案), at most ``EARLIER_CASES_LISTED`` each, oldest first.
+
+    What the audit row of a link lists: intake (``add_identifier``) and the bulk import of
+    historical cases (``imports.cases_import``) ask this one query.
+    """
+    found: dict[int, list[int]] = {}
+    ids = list(identifier_ids)
+    if not ids:
+        return found
+    # The first links of each identifier only (a window, not every link of a much-used account).
+    numbered = (
+        CaseIdentifier.objects.filter(identifier_id__in=ids)
+        .exclude(case_id__in=list(exclude))
+        .annotate(n=Window(RowNumber(), partition_by=[F("identifier_id")], order_by=F("id").asc()))
+        .filter(n__lte=EARLIER_CASES_LISTED)
+        .order_by("identifier_id", "n")
+        .values_list("identifier_id", "case_id")
+    )
+    for identifier_id, case_id in numbered:
+        found.setdefault(identifier_id, []).append(case_id)
+    return found
 
 
 @transaction.atomic
@@ -61,11 +89,7 @@ def add_identifier(
             counts["case_count"] = F("case_count") + 1
         Identifier.objects.filter(pk=identifier.pk).update(**counts, **fill)
         identifier.refresh_from_db()
-        earlier = list(
-            CaseIdentifier.objects.filter(identifier=identifier)
-            .exclude(case=case)
-            .values_list("case_id", flat=True)[:50]
-        )
+        earlier = earlier_cases([identifier.pk], exclude={case.pk}).get(identifier.pk, [])
         audit.record(
             user=acting_user,
             action=AuditAction.IDENTIFIER_LINK,

@@ -52,6 +52,7 @@ def submit_result(
     result: dict | None = None,
     executed_at: datetime | None = None,
     reason: str | None = None,
+    from_statement: bool = False,
 ) -> tuple[Task, bool]:
     """Take a partner's result into the case (golden-hour step 4).
 
@@ -60,7 +61,12 @@ def submit_result(
     identifiers and money-flow edges, and each receiving account not yet stopped
     gets a proposed follow-up stop-payment.
     """
-    require(permissions.can_act_for_agency(acting_user, task), _("Only the assigned agency reports results."))
+    if from_statement:
+        # The bank's statement file brought in by the centre (imports.statements): the same result, the
+        # same rules; only who may record it differs (docs/imports.md).
+        require(permissions.can_import_records(acting_user), _("Only the centre imports bank statements."))
+    else:
+        require(permissions.can_act_for_agency(acting_user, task), _("Only the assigned agency reports results."))
     spec = task_type(task.type)
     # The type's fields and the v1.1 rules that need the task: every path (API, page,
     # import) gets them, so a refused result names its field and stores nothing.

@@ -13,7 +13,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FLOORS = {"coordination": 0, "agencies": 1, "cases": 2, "alerts": 3, "review": 4}
+FLOORS = {"coordination": 0, "agencies": 1, "cases": 2, "alerts": 3, "imports": 3, "review": 4}
 
 
 def sources():

@@ -200,6 +200,47 @@ MATRIX = [
         lambda o: reverse("task-action", args=[o["task"].pk, "object"]),
         (302, 400, 400, 403, 403, 404, 403),
     ),
+    ("imports", "get", lambda o: reverse("import-list"), (302, 200, 200, 403, 403, 403, 403)),
+    # No file: refused on the form.
+    ("upload a case file", "post", lambda o: reverse("import-list"), (302, 400, 400, 403, 403, 403, 403)),
+    (
+        "import template",
+        "get",
+        lambda o: reverse("import-template", args=["csv"]) + "?lang=en",
+        (302, 200, 200, 403, 403, 403, 403),
+    ),
+    ("import job", "get", lambda o: reverse("import-detail", args=[o["job"].pk]), (302, 200, 200, 403, 403, 403, 403)),
+    (
+        "missing import job",
+        "get",
+        lambda o: reverse("import-detail", args=[999999]),
+        (302, 404, 404, 403, 403, 403, 403),
+    ),
+    (
+        "import progress (htmx)",
+        "get",
+        lambda o: reverse("import-progress", args=[o["job"].pk]),
+        (302, 200, 200, 403, 403, 403, 403),
+    ),
+    (
+        "start an import",
+        "post",
+        lambda o: reverse("import-action", args=[o["job"].pk, "start"]),
+        (302, 302, 302, 403, 403, 403, 403),
+    ),
+    (
+        "statement import page",
+        "get",
+        lambda o: reverse("statement-import", args=[o["task"].pk]),
+        (302, 200, 200, 403, 403, 403, 403),
+    ),
+    # No file: refused on the form.
+    (
+        "check a statement",
+        "post",
+        lambda o: reverse("statement-import", args=[o["task"].pk]),
+        (302, 400, 400, 403, 403, 403, 403),
+    ),
     ("field check (htmx)", "post", lambda o: reverse("field-check"), (302, 200, 200, 200, 200, 200, 403)),
     ("mark read", "post", lambda o: reverse("notifications"), (302, 302, 302, 302, 302, 302, 302)),
     # The analyst's notification and its case group: everyone else's is not found.
@@ -327,7 +368,13 @@ def objects(case, stop_task, analyst, ccb_liaison):
     item = SupervisionItem.objects.create(
         resolution="提升止付响应速度", owner=stop_task.agency, deadline=timezone.now(), created_by=analyst
     )
+    from imports.models import ImportJob
+
+    job = ImportJob.objects.create(
+        status="checked", file_name="历史案件.csv", file_sha256="0" * 64, content=b"", created_by=analyst, total=1
+    )
     return {
+        "job": job,
         "case": case,
         "task": stop_task,
         "pending": pending,

@@ -146,6 +146,7 @@ def test_the_walk_covers_every_page():
                     "rejected": _Pk(),
                     "notification": _Pk(),
                     "item": _Pk(),
+                    "job": _Pk(),
                 }
             ).split("?")[0]
         ).url_name

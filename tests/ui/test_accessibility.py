@@ -103,6 +103,9 @@ PAGES = [
     Page("notifications", (*CENTRE, *AGENCY), named("notifications"), primary="main button[type=submit]"),
     Page("notifications", ("auditor",), named("notifications")),  # nothing to do: no "mark done"
     Page("my-agency", ("manager",), named("my-agency"), primary="main form button[type=submit]"),
+    Page("import-list", CENTRE, named("import-list"), primary="#check"),
+    Page("import-detail", CENTRE, named("import-detail", "job"), primary="#start"),
+    Page("statement-import", CENTRE, named("statement-import", "dispatched"), primary="#check-statement"),
     Page("audit", ("auditor",), named("audit"), primary="form[role=search] button[type=submit]"),
     Page("password_change", ("analyst",), named("password_change"), primary="main form [type=submit]"),
     Page("password_change_done", ("analyst",), named("password_change_done")),
@@ -133,6 +136,9 @@ NOT_PAGES = {
     "notification-done": "POST only (mark one notification done)",
     "notification-group-done": "POST only (mark a case's notifications done)",
     "logout": "POST only",
+    "import-template": "XLSX/CSV download",
+    "import-progress": "htmx fragment polled by the import page",
+    "import-action": "POST only (start, cancel, resume an import)",
 }
 # Top-level prefixes whose routes are not this product's pages: Django's admin, the
 # API (JSON, its docs are drf-spectacular's), the language switch (POST) and health.
@@ -229,7 +235,29 @@ def build_objects(users: dict) -> dict:
         deadline=timezone.now() + timedelta(days=7),
         created_by=analyst,
     )
+    from imports.models import ImportJob
+
+    job = ImportJob.objects.create(
+        status="checked",
+        file_name="历史案件.csv",
+        file_sha256="0" * 64,
+        content=b"",
+        created_by=analyst,
+        total=2,
+        error_count=1,
+        errors=[
+            {
+                "row": 3,
+                "field": "loss_amount",
+                "column_zh": "损失金额",
+                "column_en": "Amount lost",
+                "message_zh": "金额最多两位小数。",
+                "message_en": "The amount has at most two decimals.",
+            }
+        ],
+    )
     return {
+        "job": job,
         "item": item,
         "case": case,
         "fresh": fresh,
