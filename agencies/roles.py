@@ -69,6 +69,13 @@ class RolePolicy:
     sees_own_warning_contacts: bool = capability(
         "The person a victim warning assigned to one's own agency must reach (name, phone, address), in full."
     )
+    sends_warning_clues: bool = capability(
+        "Send warning clues (POST warnings/): the centre, and liaisons of the sectors that find potential "
+        "victims (banks, payment institutions, operators, platforms: ``dissuasion.CLUE_SECTORS``)."
+    )
+    works_warnings: bool = capability(
+        "A police unit's warnings: its station's inbox, a sub-bureau's district (hand-over), the contact form."
+    )
     manages_agency: bool = capability("One's own agency: its endpoint and secret, its liaisons, its performance.")
     manages_all_agencies: bool = capability("Every agency and every person.")
     #: The URL name a signed-in user of this role starts at ("" when none: 403).
@@ -100,6 +107,7 @@ _CENTRE = {
     "creates_tasks": True,
     "approves_analyst_types": True,
     "cancels": True,
+    "sends_warning_clues": True,
 }
 
 POLICIES: dict[str, RolePolicy] = {
@@ -117,12 +125,19 @@ POLICIES: dict[str, RolePolicy] = {
         **_CENTRE,
     ),
     Role.LIAISON.value: RolePolicy(
-        name=Role.LIAISON.value, acts_for_own_agency=True, sees_own_warning_contacts=True, home="inbox"
+        name=Role.LIAISON.value,
+        acts_for_own_agency=True,
+        sees_own_warning_contacts=True,
+        sends_warning_clues=True,
+        works_warnings=True,
+        home="inbox",
     ),
     Role.MANAGER.value: RolePolicy(
         name=Role.MANAGER.value,
         acts_for_own_agency=True,
         sees_own_warning_contacts=True,
+        sends_warning_clues=True,
+        works_warnings=True,
         manages_agency=True,
         home="inbox",
     ),
@@ -137,7 +152,7 @@ POLICIES: dict[str, RolePolicy] = {
 }
 
 # What only an agency's own people hold: an administrator acts for no agency.
-_AGENCY_ONLY = ("acts_for_own_agency", "manages_agency", "sees_own_warning_contacts")
+_AGENCY_ONLY = ("acts_for_own_agency", "manages_agency", "sees_own_warning_contacts", "works_warnings")
 
 ADMINISTRATOR = RolePolicy(
     name=ADMINISTRATOR_NAME,

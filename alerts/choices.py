@@ -25,6 +25,7 @@ class NotificationKind(models.TextChoices):
     REJECTED = "rejected", _("Task rejected")
     FOLLOW_UPS = "follow_ups", _("Follow-ups proposed")
     DIGEST = "digest", _("Digest")
+    WARNING_ESCALATED = "warning_escalated", _("Warning not reached in time")
 
 
 class DeliveryFailure(models.TextChoices):

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("agencies.api.urls")),
     path("", include("cases.api.urls")),
     path("", include("alerts.api.urls")),
+    path("", include("dissuasion.api.urls")),
 ]

@@ -52,6 +52,8 @@ class AuditAction(models.TextChoices):
     TASK_CONVERT = "task.convert", _("Stop-payment converted into a freeze")
     TASK_RENEW = "task.renew", _("Measure renewed")
     TASK_REISSUE = "task.reissue", _("Task re-issued with corrected details")
+    TASK_HAND_OVER = "task.hand_over", _("Warning handed to a police station")
+    WARNING_ESCALATE = "warning.escalate", _("Warning escalated")
     # Deliveries.
     DELIVERY_RESEND = "delivery.resend", _("Delivery re-sent")
     # Notifications.
