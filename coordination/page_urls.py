@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("agencies.urls")),
     path("", include("alerts.urls")),
+    path("", include("dissuasion.urls")),
     path("audit/", AuditView.as_view(), name="audit"),
 ]

@@ -22,5 +22,14 @@ def sees_routing(user) -> bool:
 
 
 def works_warnings(user) -> bool:
-    """A police unit's people: a station's inbox, a sub-bureau's district."""
-    return roles.can(user, "works_warnings") and user.agency_id is not None
+    """A police unit's people (public-security agencies): a station's inbox, a sub-bureau's district."""
+    return (
+        roles.can(user, "works_warnings")
+        and user.agency_id is not None
+        and user.agency.sector == Sector.PUBLIC_SECURITY
+    )
+
+
+def sees_warnings_page(user) -> bool:
+    """The warnings pages (and their menu entry): the centre, police units, clue senders."""
+    return sees_routing(user) or works_warnings(user) or can_send_clues(user)
