@@ -24,7 +24,12 @@ class ClueForm(forms.Form):
     identifier_kind = forms.ChoiceField(
         label=_("Identifier kind"),
         required=False,
-        choices=[("", "—"), ("bank_account", _("Bank account")), ("phone", _("Phone number")), ("url", _("URL / domain"))],
+        choices=[
+            ("", "—"),
+            ("bank_account", _("Bank account")),
+            ("phone", _("Phone number")),
+            ("url", _("URL / domain")),
+        ],
     )
     identifier_value = forms.CharField(label=_("Identifier"), max_length=255, required=False)
     amount = forms.CharField(label=_("Amount at risk"), max_length=20, required=False)

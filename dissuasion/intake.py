@@ -242,9 +242,7 @@ def _store(sender: Agency, user: User, good: list[Clean]) -> dict[str, tuple[int
         known = {(k, v): pk for pk, k, v in Identifier.objects.filter(query).values_list("pk", "kind", "value")}
     linked, hot = hot_identifiers(set(known.values()), now)
     station_codes = {
-        code
-        for c in good
-        if (code := station_for_address(c.values["district"].code, c.values["address"])) is not None
+        code for c in good if (code := station_for_address(c.values["district"].code, c.values["address"])) is not None
     }
     stations = {a.code: a for a in Agency.objects.filter(code__in=station_codes, is_active=True)}
     rows: dict[str, list] = {}
@@ -335,7 +333,9 @@ def _raise_tasks(sender, user, rows: dict[str, list], created: dict[str, int], l
         )
     through = Warning.cases.through
     links = [
-        through(warning_id=created[ref], case_id=case_id) for ref, row in rows.items() for case_id in linked.get(row[13], ())
+        through(warning_id=created[ref], case_id=case_id)
+        for ref, row in rows.items()
+        for case_id in linked.get(row[13], ())
     ]
     if links:
         through.objects.bulk_create(links, ignore_conflicts=True)
@@ -377,4 +377,3 @@ def _raise_tasks(sender, user, rows: dict[str, list], created: dict[str, int], l
     # thousand notifications a batch would drown the station.
     for task in by_unit.values():
         notify(TaskEvent.NEW, task)
-

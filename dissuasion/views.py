@@ -6,7 +6,7 @@ import csv
 import io
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -102,9 +102,7 @@ class WarningDetailView(ScopedView):
                 own_task=own,
                 of=of,
             )
-            person["id_number"] = (
-                warning.id_number if own or sees_routing(user) else mask(user, "id_number", warning.id_number)
-            )
+            person["id_number"] = mask(user, "id_number", warning.id_number, own_task_target=own, of=of)
         identifier = ""
         if police and warning.identifier_kind:
             identifier = mask(user, warning.identifier_kind, warning.identifier_value, of=of)
@@ -134,22 +132,22 @@ class WarningDetailView(ScopedView):
         if request.POST.get("do") == "hand_over":
             form = HandOverForm(request.POST, stations=actions.stations_of(warning.bureau_id))
             if not actions.can_hand_over(user, warning):
-                messages.error(request, _("Only the sub-bureau holding the warning hands it over."))
-                return redirect("warning-detail", pk=pk)
+                raise PermissionDenied(_("Only the sub-bureau holding the warning hands it over."))
             if form.is_valid():
                 try:
                     actions.hand_over(warning, station=form.cleaned_data["station"], acting_user=user)
                 except (ValidationError, Conflict) as exc:
                     form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
                 else:
-                    messages.success(request, _("Handed over to %(station)s.") % {"station": form.cleaned_data["station"].name})
+                    messages.success(
+                        request, _("Handed over to %(station)s.") % {"station": form.cleaned_data["station"].name}
+                    )
                     return redirect("warning-detail", pk=pk)
             return render(request, "dissuasion/warning_detail.html", self.context(warning, hand_over=form), status=400)
         if request.POST.get("do") == "contact":
             form = ContactForm(request.POST)
             if not (roles.acts_for(user, warning.unit_id) and warning.outcome == Outcome.PENDING and warning.task_id):
-                messages.error(request, _("Only the unit the warning is assigned to records the contact."))
-                return redirect("warning-detail", pk=pk)
+                raise PermissionDenied(_("Only the unit the warning is assigned to records the contact."))
             if form.is_valid():
                 data = form.cleaned_data
                 try:
@@ -229,9 +227,16 @@ class WarningEntryView(ScopedView):
             return render(request, self.template, context, status=400)
         clues = []
         for row in reader:
-            clue = {k: (row.get(k) or "").strip() or None for k in CSV_COLUMNS if k not in ("identifier_kind", "identifier_value")}
+            clue = {
+                k: (row.get(k) or "").strip() or None
+                for k in CSV_COLUMNS
+                if k not in ("identifier_kind", "identifier_value")
+            }
             if (row.get("identifier_kind") or "").strip():
-                clue["identifier"] = {"kind": row["identifier_kind"].strip(), "value": (row.get("identifier_value") or "").strip()}
+                clue["identifier"] = {
+                    "kind": row["identifier_kind"].strip(),
+                    "value": (row.get("identifier_value") or "").strip(),
+                }
             clues.append(clue)
             if len(clues) > intake.MAX_BATCH:
                 upload.add_error("file", _("At most 1,000 rows per file."))
@@ -239,14 +244,24 @@ class WarningEntryView(ScopedView):
         if upload.cleaned_data["dry_run"]:
             districts = {d.code: d for d in District.objects.filter(is_active=True)}
             results = [
-                {"row": i + 2, "source_reference": c.get("source_reference"), "errors": intake.check_clue(i, c, districts).errors}
+                {
+                    "row": i + 2,
+                    "source_reference": c.get("source_reference"),
+                    "errors": intake.check_clue(i, c, districts).errors,
+                }
                 for i, c in enumerate(clues)
             ]
             context.update(results=results, dry=True, bad=sum(1 for r in results if r["errors"]))
             return render(request, self.template, context)
         entries = intake.take_clues(user.agency, user, clues)
         results = [
-            {"row": i + 2, "source_reference": e.source_reference, "errors": e.errors or {}, "warning": e.warning, "created": e.created}
+            {
+                "row": i + 2,
+                "source_reference": e.source_reference,
+                "errors": e.errors or {},
+                "warning": e.warning,
+                "created": e.created,
+            }
             for i, e in enumerate(entries)
         ]
         context.update(results=results, dry=False, bad=sum(1 for r in results if r["errors"]))

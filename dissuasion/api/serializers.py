@@ -31,7 +31,7 @@ class ClueSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_null=True, required=False)
     identifier = ClueIdentifierSerializer(allow_null=True, required=False)
     amount = serializers.CharField(
-        allow_null=True, required=False, help_text=_("Optional: the sum at risk, e.g. \"52000.00\" (ours, not v1.1).")
+        allow_null=True, required=False, help_text=_('Optional: the sum at risk, e.g. "52000.00" (ours, not v1.1).')
     )
 
 

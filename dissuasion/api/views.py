@@ -42,7 +42,9 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
         entries = intake.take_clues(request.user.agency, request.user, body.validated_data["clues"])
         return Response([e.as_dict() for e in entries], status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.HandOverSerializer, responses={200: s.WarningSerializer, **errors(400, 401, 403, 404, 409)})
+    @extend_schema(
+        request=s.HandOverSerializer, responses={200: s.WarningSerializer, **errors(400, 401, 403, 404, 409)}
+    )
     @action(detail=True, methods=["post"], url_path="hand-over")
     def hand_over(self, request, pk=None):
         """The sub-bureau gives the warning to one of its police stations."""

@@ -69,7 +69,7 @@ def test_the_sub_bureau_hands_over_with_one_button(icbc_liaison, wuhou_bureau, y
     after = browser(wuhou_bureau).get(f"/warnings/{warning.pk}/").content.decode()
     assert "13800000000" not in after and 'id="hand-over"' not in after
     bad = browser(wuhou_bureau).post(f"/warnings/{warning.pk}/", {"do": "hand_over", "station": "PS-WUHOU-CUQIAO"})
-    assert bad.status_code == 302
+    assert bad.status_code == 403
     warning.refresh_from_db()
     assert warning.unit.code == "PS-WUHOU-YULIN"
     district = browser(wuhou_bureau).get("/warnings/").content.decode()

@@ -126,9 +126,16 @@ def body_of(response) -> str:
 def test_the_walk_covers_every_page():
     reached = {
         resolve(
-            url({"case": _Pk(), "task": _Pk(), "pending": _Pk(), "rejected": _Pk(), "notification": _Pk()}).split("?")[
-                0
-            ]
+            url(
+                {
+                    "case": _Pk(),
+                    "task": _Pk(),
+                    "pending": _Pk(),
+                    "rejected": _Pk(),
+                    "notification": _Pk(),
+                    "warning": _Pk(),
+                }
+            ).split("?")[0]
         ).url_name
         for _page, _method, url, _expected in MATRIX
     }
