@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from agencies.models import Agency
 from coordination.views import ScopedView, csv_cell
 
 from .. import stats
@@ -40,7 +41,21 @@ class DashboardView(ScopedView):
             "response_label": _("Median response (minutes)"),
             "ontime_label": _("On time (%)"),
         }
+        from dissuasion import figures
+
+        now = timezone.now()
+        districts = figures.district_figures(since, now)
+        english = (get_language() or "").startswith("en")
+        labels = {
+            code: (name_en if english and name_en else name)
+            for code, name, name_en in Agency.objects.filter(code__in=districts).values_list("code", "name", "name_en")
+        }
         context = {
+            "warnings": figures.totals(since, now),
+            "warning_rows": [
+                {"code": code, "label": labels.get(code, code), "f": f}
+                for code, f in districts.items()
+            ],
             "today": stats.totals(cases, stats.day_start()),
             "month": stats.totals(cases, stats.month_start()),
             "golden": stats.golden_hour(cases, since),

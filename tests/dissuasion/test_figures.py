@@ -88,3 +88,12 @@ def test_per_district_and_city(history):
     assert district.money_kept == Decimal("15000.00")
     city = totals(start - timedelta(hours=2), end)
     assert city.received == 7 and city.dissuaded == 4 and city.money_kept == Decimal("114999.00")
+
+
+def test_the_dashboard_shows_them(history, analyst):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(analyst)
+    html = c.get("/dashboard/?window=90d").content.decode()
+    assert 'id="warnings-by-district"' in html and 'id="warnings-received">7<' in html

@@ -45,7 +45,7 @@ PINNED = {
     "approvals, filtered": 12 + READ,
     "needs attention": 10,
     "notifications": 9,  # its groups, their notifications (with case, task, agency), the to-do count
-    "dashboard": 10,
+    "dashboard": 12,  # + the warning figures: per district, and the city (one statement each)
     "audit": 10,  # + the words for the rows' cases, identifiers and transfers (one query per kind)
     "my agency": 9,
 }
