@@ -61,3 +61,18 @@ def test_the_inbox_reads_the_partial_index(icbc_liaison, yulin):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(r[0] for r in cursor.fetchall())
     assert "warning_inbox_idx" in plan, plan
+
+
+def test_the_station_task_list_does_not_read_each_clue(icbc_liaison, yulin):
+    from tests.api.conftest import token_client
+
+    counts = []
+    for n in (3, 30):
+        take_clues(agency("ICBC"), icbc_liaison, [clue(f"T{n}-{i}", address="玉林北路1号") for i in range(n)])
+        client = token_client(yulin)
+        client.get("/api/v1/tasks/")
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get("/api/v1/tasks/")
+        assert all(t["person"]["level"] == "high" for t in answer.json()["results"])
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1]
