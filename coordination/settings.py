@@ -265,6 +265,9 @@ SPECTACULAR_SETTINGS = {
         "TaskStateEnum": "cases.choices.TaskState",
         "ResultStatusEnum": "cases.choices.ResultStatus",
         "IdentifierKindEnum": "cases.choices.IdentifierKind",
+        "OutcomeEnum": "cases.choices.CaseOutcome",
+        "WarningOutcomeEnum": "dissuasion.choices.Outcome",
+        "WarningLevelEnum": "dissuasion.choices.Level",
     },
 }
 
