@@ -137,9 +137,11 @@ def print_table(report: dict) -> None:
     seed = report.get("seed", {})
     if seed.get("cases_per_second"):
         print(f"\nseeding: {seed['cases']} cases in {seed['seconds']} s = {seed['cases_per_second']} cases/s")
-    batch = report["sections"].get("dissuasion", {}).get("batch_1000") if isinstance(
-        report["sections"].get("dissuasion"), dict
-    ) else None
+    batch = (
+        report["sections"].get("dissuasion", {}).get("batch_1000")
+        if isinstance(report["sections"].get("dissuasion"), dict)
+        else None
+    )
     if batch:
         print(
             f"\nwarning clues: 1,000 per batch in {batch['p50_ms']} ms (median), {batch['max_ms']} ms (slowest) = "

@@ -16,9 +16,8 @@ from django.utils.translation import gettext as _
 
 from agencies import roles
 from agencies.models import Agency, User
-from cases.actions.common import require
+from cases.actions.common import change_row, require
 from cases.actions.results import submit_result
-from cases.actions.common import change_row
 from cases.actions.tasks import AUDIT_FIELDS
 from cases.choices import AWAITING_AGENCY_STATES, ResultStatus, TaskState
 from cases.models import Case, Channel, FraudType, Victim

@@ -13,7 +13,7 @@ RAISED = {Level.LOW: Level.MEDIUM, Level.MEDIUM: Level.HIGH, Level.HIGH: Level.H
 
 
 class Outcome(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", _("Not reached yet")
     REACHED = "reached", _("Reached and dissuaded")
     UNREACHABLE = "unreachable", _("Unreachable")
     ALREADY_LOST = "already_lost", _("Already lost")

@@ -17,8 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -316,8 +316,10 @@ def _insert(model, objs: list, returning: bool = True) -> None:
             if f.attname in json_fields:
                 value = None if value is None else json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
             args.append(value)
+    # Names from the model's own fields, every value a bound parameter.
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     sql = (
-        f"INSERT INTO {model._meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
+        f"INSERT INTO {model._meta.db_table} ({columns}) "  # noqa: S608
         f"VALUES {', '.join([placeholder] * len(objs))}"
     )
     with connection.cursor() as cursor:
@@ -333,7 +335,7 @@ def _raise_tasks(sender, user, rows: dict[str, list], created: dict[str, int], l
     spec = task_types.get(TaskType.VICTIM_WARNING)
     units = {a.pk: a for a in Agency.objects.filter(pk__in={row[17] for row in rows.values()})}
     tasks = []
-    for ref, row in rows.items():
+    for row in rows.values():
         unit = units[row[17]]
         pushed = unit.has_endpoint
         tasks.append(
@@ -359,14 +361,16 @@ def _raise_tasks(sender, user, rows: dict[str, list], created: dict[str, int], l
     pairs = [(created[ref], task.pk) for ref, task in zip(rows, tasks, strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE dissuasion_warning AS w SET task_id = v.task FROM (VALUES "
+            "UPDATE dissuasion_warning AS w SET task_id = v.task FROM (VALUES "  # noqa: S608 - placeholders only
             + ", ".join(["(%s::bigint, %s::bigint)"] * len(pairs))
             + ") AS v(warning, task) WHERE w.id = v.warning",
             [x for pair in pairs for x in pair],
         )
     through = Warning.cases.through
     links = [
-        through(warning_id=created[ref], case_id=case_id) for ref, row in rows.items() for case_id in linked.get(row[13], ())
+        through(warning_id=created[ref], case_id=case_id)
+        for ref, row in rows.items()
+        for case_id in linked.get(row[13], ())
     ]
     if links:
         through.objects.bulk_create(links, ignore_conflicts=True)

@@ -52,10 +52,7 @@ class DashboardView(ScopedView):
         }
         context = {
             "warnings": figures.totals(since, now),
-            "warning_rows": [
-                {"code": code, "label": labels.get(code, code), "f": f}
-                for code, f in districts.items()
-            ],
+            "warning_rows": [{"code": code, "label": labels.get(code, code), "f": f} for code, f in districts.items()],
             "today": stats.totals(cases, stats.day_start()),
             "month": stats.totals(cases, stats.month_start()),
             "golden": stats.golden_hour(cases, since),

@@ -264,6 +264,7 @@ def clue_body(ref: str) -> dict:
         "reason": "transfer to a reported account",
     }
 
+
 AGENCY_CODES = {"liaison": "CCB", "manager": "CCB", "partner": "CCB", "other": "ICBC"}
 
 

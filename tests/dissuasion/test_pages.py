@@ -87,7 +87,8 @@ def test_the_centre_enters_one_clue(analyst):
     warning = Warning.objects.get(source_reference="AFC-1")
     assert warning.sender == agency("AFC")
     bad = browser(analyst).post(
-        "/warnings/new/", {"do": "one", "source_reference": "AFC-2", "phone": "12", "district": "wuhou", "level": "high"}
+        "/warnings/new/",
+        {"do": "one", "source_reference": "AFC-2", "phone": "12", "district": "wuhou", "level": "high"},
     )
     assert bad.status_code == 400 and not Warning.objects.filter(source_reference="AFC-2").exists()
 

@@ -32,8 +32,18 @@ def test_the_sub_bureau_hands_a_warning_to_its_station_in_one_action(icbc_liaiso
     assert warning.unit.code == "PSB-WUHOU"
     bureau = token_client(wuhou_bureau)
     # Another district's station is refused; the station itself cannot take it.
-    assert bureau.post(f"/api/v1/warnings/{warning.pk}/hand-over/", {"station": "PS-JINJIANG-CHUNXI"}, format="json").status_code == 400
-    assert token_client(yulin).post(f"/api/v1/warnings/{warning.pk}/hand-over/", {"station": "PS-WUHOU-YULIN"}, format="json").status_code == 404
+    assert (
+        bureau.post(
+            f"/api/v1/warnings/{warning.pk}/hand-over/", {"station": "PS-JINJIANG-CHUNXI"}, format="json"
+        ).status_code
+        == 400
+    )
+    assert (
+        token_client(yulin)
+        .post(f"/api/v1/warnings/{warning.pk}/hand-over/", {"station": "PS-WUHOU-YULIN"}, format="json")
+        .status_code
+        == 404
+    )
     answer = bureau.post(f"/api/v1/warnings/{warning.pk}/hand-over/", {"station": "PS-WUHOU-YULIN"}, format="json")
     assert answer.status_code == 200, answer.content
     warning.refresh_from_db()
@@ -52,9 +62,7 @@ def test_the_sub_bureau_hands_a_warning_to_its_station_in_one_action(icbc_liaiso
 
 
 def test_a_station_sees_only_its_own_warnings(icbc_liaison, yulin, cuqiao):
-    [mine, other] = send(
-        icbc_liaison, clue("S-1", address="玉林北路1号"), clue("S-2", address="簇桥街道3号")
-    )
+    [mine, other] = send(icbc_liaison, clue("S-1", address="玉林北路1号"), clue("S-2", address="簇桥街道3号"))
     assert mine.unit.code == "PS-WUHOU-YULIN" and other.unit.code == "PS-WUHOU-CUQIAO"
     tasks = token_client(yulin).get("/api/v1/tasks/").json()["results"]
     assert [t["id"] for t in tasks] == [mine.task_id]
@@ -80,7 +88,12 @@ def test_the_station_reports_the_contact_through_the_result_api(icbc_liaison, yu
     # The sender sees the outcome, nothing else.
     seen = token_client(icbc_liaison).get(f"/api/v1/warnings/{warning.pk}/").json()
     assert seen["outcome"] == "reached" and set(seen) == {
-        "id", "source_reference", "level", "outcome", "created_at", "closed_at"
+        "id",
+        "source_reference",
+        "level",
+        "outcome",
+        "created_at",
+        "closed_at",
     }
     bad = token_client(yulin).post(
         f"/api/v1/tasks/{send(icbc_liaison, clue('O-2', address='玉林'))[0].task_id}/result/",
