@@ -39,13 +39,23 @@ class ClueBatchSerializer(serializers.Serializer):
     clues = serializers.ListField(child=serializers.JSONField(), max_length=MAX_BATCH, allow_empty=False)
 
 
-class ClueEntrySerializer(serializers.Serializer):
-    source_reference = serializers.CharField(allow_null=True)
-    warning = serializers.IntegerField(required=False)
-    created = serializers.BooleanField(required=False)
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False, help_text=_("This clue's errors.")
-    )
+CLUE_ENTRIES_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["source_reference"],
+        "properties": {
+            "source_reference": {"type": "string", "nullable": True},
+            "warning": {"type": "integer", "description": "The warning (a clue accepted)."},
+            "created": {"type": "boolean", "description": "False: the same sender sent it before."},
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "description": "This clue's errors (nothing stored for it).",
+            },
+        },
+    },
+}
 
 
 class WarningSerializer(serializers.Serializer):

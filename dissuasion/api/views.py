@@ -28,7 +28,8 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
 
     @extend_schema(
         request=s.ClueBatchSerializer,
-        responses={201: s.ClueEntrySerializer(many=True), **errors(400, 401, 403)},
+        # A plain list in the clues' order, not a page (a raw schema: spectacular would page a serializer).
+        responses={201: s.CLUE_ENTRIES_SCHEMA, **errors(400, 401, 403)},
         description=_(
             "A batch of up to 1,000 clues; one answer per clue, in order: the warning and whether it was new "
             "(false: the same sender sent this source_reference before), or that clue's errors."
