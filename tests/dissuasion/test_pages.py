@@ -123,3 +123,17 @@ def test_who_reaches_the_pages(auditor, ccb_liaison, station_user, admin_user):
     assert browser(ccb_liaison).get("/warnings/new/").status_code == 403
     assert browser(station_user).get("/warnings/").status_code == 200
     assert Client().get("/warnings/").status_code == 302
+
+
+def test_the_station_inbox_and_task_page_show_a_clue_task_without_a_case(icbc_liaison, yulin, analyst, supervisor):
+    from cases import actions as case_actions
+
+    [warning] = sent(icbc_liaison, clue("P-T1", address="玉林北路1号"))
+    inbox = browser(yulin).get("/inbox/")
+    assert inbox.status_code == 200 and f'data-task="{warning.task_id}"' in inbox.content.decode()
+    task_page = browser(yulin).get(f"/tasks/{warning.task_id}/").content.decode()
+    assert f"/warnings/{warning.pk}/" in task_page and "13800000000" in task_page
+    assert browser(analyst).get(f"/tasks/{warning.task_id}/").status_code == 200
+    # Overdue, it is on the supervisor's "needs attention" page without a case link.
+    case_actions.flag_task(warning.task, reason="push refused with HTTP 422")
+    assert browser(supervisor).get("/attention/").status_code == 200
