@@ -72,6 +72,13 @@ class RolePolicy:
     imports_records: bool = capability(
         "Import historical cases and bank statements (dry run, import, cancel, resume); every import job."
     )
+    sends_warning_clues: bool = capability(
+        "Send warning clues (POST warnings/): the centre, and liaisons of the sectors that find potential "
+        "victims (banks, payment institutions, operators, platforms: ``dissuasion.CLUE_SECTORS``)."
+    )
+    works_warnings: bool = capability(
+        "A police unit's warnings: its station's inbox, a sub-bureau's district (hand-over), the contact form."
+    )
     manages_agency: bool = capability("One's own agency: its endpoint and secret, its liaisons, its performance.")
     manages_all_agencies: bool = capability("Every agency and every person.")
     reviews_all_units: bool = capability(
@@ -114,6 +121,7 @@ _CENTRE = {
     "cancels": True,
     "reviews_all_units": True,
     "imports_records": True,
+    "sends_warning_clues": True,
 }
 
 POLICIES: dict[str, RolePolicy] = {
@@ -132,12 +140,19 @@ POLICIES: dict[str, RolePolicy] = {
         **_CENTRE,
     ),
     Role.LIAISON.value: RolePolicy(
-        name=Role.LIAISON.value, acts_for_own_agency=True, sees_own_warning_contacts=True, home="inbox"
+        name=Role.LIAISON.value,
+        acts_for_own_agency=True,
+        sees_own_warning_contacts=True,
+        sends_warning_clues=True,
+        works_warnings=True,
+        home="inbox",
     ),
     Role.MANAGER.value: RolePolicy(
         name=Role.MANAGER.value,
         acts_for_own_agency=True,
         sees_own_warning_contacts=True,
+        sends_warning_clues=True,
+        works_warnings=True,
         manages_agency=True,
         reviews_own_unit=True,
         home="inbox",
@@ -154,7 +169,13 @@ POLICIES: dict[str, RolePolicy] = {
 }
 
 # What only an agency's own people hold: an administrator acts for no agency.
-_AGENCY_ONLY = ("acts_for_own_agency", "manages_agency", "sees_own_warning_contacts", "reviews_own_unit")
+_AGENCY_ONLY = (
+    "acts_for_own_agency",
+    "manages_agency",
+    "sees_own_warning_contacts",
+    "reviews_own_unit",
+    "works_warnings",
+)
 
 ADMINISTRATOR = RolePolicy(
     name=ADMINISTRATOR_NAME,

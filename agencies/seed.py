@@ -109,4 +109,98 @@ def seed_agencies() -> int:
             parent=by_code.get(parent) if parent else None,
         )
         created += 1
-    return created
+    return created + seed_stations()
+
+
+# Police stations (派出所) under each district sub-bureau: the warning loop's last mile.
+# (district code, code suffix, Chinese name, English name, address keywords). The keywords
+# are the streets and towns the station answers for: a warning whose address contains one
+# goes to that station (``station_for_address``), otherwise to the district's sub-bureau.
+STATIONS: list[tuple[str, str, str, str, tuple[str, ...]]] = [
+    ("jinjiang", "CHUNXI", "春熙路派出所", "Chunxi Road Police Station", ("春熙路", "红星路", "总府路")),
+    ("jinjiang", "DUYUAN", "督院街派出所", "Duyuan Street Police Station", ("督院街", "书院街")),
+    ("jinjiang", "NIUSHIKOU", "牛市口派出所", "Niushikou Police Station", ("牛市口", "东大街")),
+    ("qingyang", "CAOSHI", "草市街派出所", "Caoshi Street Police Station", ("草市街", "西御河")),
+    ("qingyang", "SHAOCHENG", "少城派出所", "Shaocheng Police Station", ("少城", "宽窄巷子", "长顺街")),
+    ("qingyang", "FUNAN", "府南派出所", "Funan Police Station", ("府南", "光华")),
+    ("jinniu", "HEHUACHI", "荷花池派出所", "Hehuachi Police Station", ("荷花池", "五块石")),
+    ("jinniu", "SIMAQIAO", "驷马桥派出所", "Simaqiao Police Station", ("驷马桥", "北站")),
+    ("jinniu", "YINGMENKOU", "营门口派出所", "Yingmenkou Police Station", ("营门口", "茶店子")),
+    ("wuhou", "JIANGXI", "浆洗街派出所", "Jiangxi Street Police Station", ("浆洗街", "武侯祠", "洗面桥")),
+    ("wuhou", "YULIN", "玉林派出所", "Yulin Police Station", ("玉林", "芳沁")),
+    ("wuhou", "CUQIAO", "簇桥派出所", "Cuqiao Police Station", ("簇桥", "金花", "机投")),
+    ("chenghua", "MENGZHUIWAN", "猛追湾派出所", "Mengzhuiwan Police Station", ("猛追湾", "望平街")),
+    ("chenghua", "JIANSHE", "建设路派出所", "Jianshe Road Police Station", ("建设路", "双桥子")),
+    ("chenghua", "FUQING", "府青路派出所", "Fuqing Road Police Station", ("府青路", "二仙桥")),
+    ("longquanyi", "LONGQUAN", "龙泉派出所", "Longquan Police Station", ("龙泉街道", "驿都")),
+    ("longquanyi", "DAMIAN", "大面派出所", "Damian Police Station", ("大面",)),
+    ("qingbaijiang", "DAWAN", "大弯派出所", "Dawan Police Station", ("大弯",)),
+    ("qingbaijiang", "CHENGXIANG", "城厢派出所", "Chengxiang Police Station", ("城厢",)),
+    ("xindu", "XINDU", "新都派出所", "Xindu Town Police Station", ("新都街道", "桂湖")),
+    ("xindu", "DAFENG", "大丰派出所", "Dafeng Police Station", ("大丰",)),
+    ("wenjiang", "LIUCHENG", "柳城派出所", "Liucheng Police Station", ("柳城",)),
+    ("wenjiang", "GONGPING", "公平派出所", "Gongping Police Station", ("公平",)),
+    ("shuangliu", "DONGSHENG", "东升派出所", "Dongsheng Police Station", ("东升",)),
+    ("shuangliu", "JIUJIANG", "九江派出所", "Jiujiang Police Station", ("九江",)),
+    ("pidu", "PITONG", "郫筒派出所", "Pitong Police Station", ("郫筒",)),
+    ("pidu", "XIPU", "犀浦派出所", "Xipu Police Station", ("犀浦",)),
+    ("xinjin", "WUJIN", "五津派出所", "Wujin Police Station", ("五津",)),
+    ("xinjin", "HUAYUAN", "花源派出所", "Huayuan Police Station", ("花源",)),
+    ("dujiangyan", "GUANKOU", "灌口派出所", "Guankou Police Station", ("灌口",)),
+    ("dujiangyan", "XINGFU", "幸福派出所", "Xingfu Police Station", ("幸福街道",)),
+    ("pengzhou", "TIANPENG", "天彭派出所", "Tianpeng Police Station", ("天彭",)),
+    ("pengzhou", "ZHIHE", "致和派出所", "Zhihe Police Station", ("致和",)),
+    ("qionglai", "LINQIONG", "临邛派出所", "Linqiong Police Station", ("临邛",)),
+    ("qionglai", "WENJUN", "文君派出所", "Wenjun Police Station", ("文君",)),
+    ("chongzhou", "CHONGYANG", "崇阳派出所", "Chongyang Police Station", ("崇阳",)),
+    ("chongzhou", "SANJIANG", "三江派出所", "Sanjiang Police Station", ("三江",)),
+    ("jianyang", "JIANCHENG", "简城派出所", "Jiancheng Police Station", ("简城",)),
+    ("jianyang", "SHEHONGBA", "射洪坝派出所", "Shehongba Police Station", ("射洪坝",)),
+    ("jintang", "ZHAOZHEN", "赵镇派出所", "Zhaozhen Police Station", ("赵镇",)),
+    ("jintang", "HUAIKOU", "淮口派出所", "Huaikou Police Station", ("淮口",)),
+    ("dayi", "JINYUAN", "晋原派出所", "Jinyuan Police Station", ("晋原",)),
+    ("dayi", "ANREN", "安仁派出所", "Anren Police Station", ("安仁",)),
+    ("pujiang", "HESHAN", "鹤山派出所", "Heshan Police Station", ("鹤山",)),
+    ("pujiang", "SHOUAN", "寿安派出所", "Shou'an Police Station", ("寿安",)),
+    ("gaoxin", "FANGCAO", "芳草派出所", "Fangcao Police Station", ("芳草", "桐梓林")),
+    ("gaoxin", "GUIXI", "桂溪派出所", "Guixi Police Station", ("桂溪", "天府软件园", "天府三街")),
+    ("gaoxin", "SHIYANG", "石羊派出所", "Shiyang Police Station", ("石羊",)),
+    ("tianfu", "HUAYANG", "华阳派出所", "Huayang Police Station", ("华阳",)),
+    ("tianfu", "ZHENGXING", "正兴派出所", "Zhengxing Police Station", ("正兴",)),
+]
+
+
+def station_code(district_code: str, suffix: str) -> str:
+    return f"PS-{district_code.upper()}-{suffix}"
+
+
+def station_for_address(district_code: str, address: str | None) -> str | None:
+    """The code of the station whose keywords appear in ``address``, in roster order; ``None`` if none does.
+
+    The rule is deliberately simple and documented (docs/warnings.md, "Routing"): a
+    keyword is a street or town name; the first station of the district whose keyword
+    is in the address answers for it.
+    """
+    if not address:
+        return None
+    for district, suffix, _name, _name_en, keywords in STATIONS:
+        if district == district_code and any(k in address for k in keywords):
+            return station_code(district, suffix)
+    return None
+
+
+def seed_stations() -> int:
+    """Create the missing police stations under their district's sub-bureau; returns how many."""
+    existing = set(Agency.objects.filter(code__startswith="PS-").values_list("code", flat=True))
+    bureaus = {a.code: a for a in Agency.objects.filter(code__startswith="PSB-")}
+    rows = []
+    for district, suffix, name, name_en, _keywords in STATIONS:
+        code = station_code(district, suffix)
+        parent = bureaus.get(bureau_code(district))
+        if code in existing or parent is None:
+            continue
+        rows.append(
+            Agency(code=code, name=name, name_en=name_en, sector=S.PUBLIC_SECURITY, is_member=False, parent=parent)
+        )
+    Agency.objects.bulk_create(rows)
+    return len(rows)

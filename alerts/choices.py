@@ -27,6 +27,7 @@ class NotificationKind(models.TextChoices):
     DIGEST = "digest", _("Digest")
     # The review app's supervision items (督办事项): no task, the item in ``params``.
     SUPERVISION_OVERDUE = "supervision_overdue", _("Supervision item overdue")
+    WARNING_ESCALATED = "warning_escalated", _("Warning not reached in time")
 
 
 class DeliveryFailure(models.TextChoices):

@@ -87,7 +87,13 @@ def agency_people(agency_id: int, roles=("liaison", "manager")) -> list[User]:
 
 
 def centre_people(task: Task, roles=("analyst",)) -> list[User]:
-    people = {u.pk: u for u in User.objects.filter(pk=task.case.created_by_id, is_active=True)}
+    if task.case_id:
+        people = {u.pk: u for u in User.objects.filter(pk=task.case.created_by_id, is_active=True)}
+    else:
+        # A clue's warning has no case: its creator if it is the centre's (a partner who sent
+        # the clue is told nothing but its outcome, through the warnings API).
+        creator = User.objects.filter(pk=task.created_by_id, is_active=True, role__in=("analyst", "supervisor"))
+        people = {u.pk: u for u in creator}
     if "supervisor" in roles:
         people.update({u.pk: u for u in User.objects.filter(role="supervisor", is_active=True)})
     return list(people.values())
@@ -146,6 +152,17 @@ def overdue(task: Task, supervisors: list[User] | None = None) -> None:
         params={"deadline": deadline},
         key=f"overdue:{task.pk}",
         event=f"overdue:{task.pk}:{deadline}",
+    )
+
+
+def warning_escalated(task: Task, people: list[User], stage: str) -> None:
+    """A victim warning passed its deadline unreached: the sub-bureau (``stage`` bureau), then the centre."""
+    _notify(
+        people,
+        kind=NotificationKind.WARNING_ESCALATED,
+        task=task,
+        params={"deadline": task.deadline.isoformat() if task.deadline else "", "stage": stage},
+        key=f"warning:{stage}:{task.pk}",
     )
 
 

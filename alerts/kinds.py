@@ -92,6 +92,11 @@ KINDS: dict[str, Kind] = {
             lambda p: _("Expires at %(at)s.") % {"at": _when(p.get("at"))},
         ),
         Kind(NotificationKind.DIGEST, gettext_lazy("Digest"), _digest),
+        Kind(
+            NotificationKind.WARNING_ESCALATED,
+            gettext_lazy("Warning not reached in time: %(subject)s"),
+            lambda p: _("Deadline %(at)s; the unit has not reached the person.") % {"at": _when(p.get("deadline"))},
+        ),
     )
 }
 
@@ -99,7 +104,8 @@ KINDS: dict[str, Kind] = {
 def subject(task, case=None) -> str:
     """Which task of which case: "CD-2026-000123 止付 · 中国建设银行" (in the current language)."""
     case = case or task.case
-    return f"{case.reference} {task.get_type_display()} · {agency_name(task.agency)}"
+    head = case.reference if case is not None else f"#{task.pk}"  # a clue's warning has no case
+    return f"{head} {task.get_type_display()} · {agency_name(task.agency)}"
 
 
 def render(note) -> tuple[str, str]:

@@ -36,11 +36,14 @@ def push_body(delivery) -> bytes:
         "delivery_id": str(delivery.id),
         "task_id": task.pk,
         "type": task.type,
+        # A victim warning raised from a partner's clue belongs to no case (docs/warnings.md).
         "case": {
             "reference": case.reference,
             "fraud_type": case.fraud_type.code,
             "reported_at": case.reported_at.isoformat(),
-        },
+        }
+        if case is not None
+        else None,
         "target": {
             "kind": task.target_kind,
             "value": target.value if target else None,

@@ -514,6 +514,14 @@ def watch_overdue() -> int:
     return watchers.overdue()
 
 
+@shared_task(name="alerts.watch_warnings", ignore_result=True)
+def watch_warnings() -> int:
+    """Escalate victim warnings not reached in time (see ``watchers.warning_escalations``)."""
+    from . import watchers
+
+    return watchers.warning_escalations()
+
+
 @shared_task(name="alerts.watch_lapses", ignore_result=True)
 def watch_lapses() -> int:
     """Warn before stop-payments lapse and expire lapsed measures."""

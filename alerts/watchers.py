@@ -71,7 +71,10 @@ def overdue(now: datetime | None = None) -> int:
         for task in batch:
             with transaction.atomic():
                 if mark_overdue(task):
-                    events.overdue(task, supervisors)
+                    if task.case_id is not None:
+                        events.overdue(task, supervisors)
+                    # A clue's warning (no case) is escalated by ``warning_escalations``:
+                    # its sub-bureau first, then the centre.
                     count += 1
     if count:
         log.info("watchers: %d tasks overdue", count)
@@ -133,3 +136,60 @@ def renewal_reminders(now: datetime | None = None) -> int:
         lapses_at__lte=now + RENEWAL_NOTICE,
     )
     return _claim_once(rows, "renewal_reminded_at", events.renewal_reminder, now)
+
+
+def warning_escalations(now: datetime | None = None) -> int:
+    """Victim warnings from clues still unreached past their deadline (docs/warnings.md, "Escalation").
+
+    First the sub-bureau of the station that has it (a warning still at the sub-bureau goes
+    straight to the centre); a second deadline's length later, the centre's supervisors and
+    analysts. Each stage is claimed with a conditional UPDATE (``escalated_*_at``) in the
+    transaction of its notifications and audit row: twice run, once told. Reads the partial
+    index ``warning_due_idx`` (pending warnings by deadline).
+    """
+    from coordination import audit
+    from coordination.choices import AuditAction
+    from dissuasion.models import Warning
+
+    now = now or timezone.now()
+    centre = list(User.objects.filter(role__in=("supervisor", "analyst"), is_active=True, agency__code="AFC"))
+    count = 0
+    due = Warning.objects.filter(outcome="pending", deadline__lt=now, task__isnull=False).filter(
+        escalated_centre_at__isnull=True
+    )
+    last = 0
+    while True:
+        batch = list(due.filter(id__gt=last).select_related("task", "task__agency").order_by("id")[:BATCH])
+        if not batch:
+            break
+        last = batch[-1].pk
+        for warning in batch:
+            stage = None
+            if warning.escalated_bureau_at is None:
+                stage = "bureau" if warning.unit_id != warning.bureau_id else "centre"
+            elif warning.deadline + (warning.deadline - warning.created_at) < now:
+                stage = "centre"
+            if stage is None:
+                continue
+            marks = {"escalated_bureau_at": warning.escalated_bureau_at or now}
+            if stage == "centre":
+                marks["escalated_centre_at"] = now
+            with transaction.atomic():
+                claim = Warning.objects.filter(pk=warning.pk, outcome="pending", escalated_centre_at__isnull=True)
+                if stage == "bureau":
+                    claim = claim.filter(escalated_bureau_at__isnull=True)
+                if not claim.update(**marks):
+                    continue
+                people = centre if stage == "centre" else events.agency_people(warning.bureau_id)
+                events.warning_escalated(warning.task, people, stage)
+                audit.record(
+                    user=None,
+                    action=AuditAction.WARNING_ESCALATE,
+                    obj=warning.task,
+                    case_id=None,
+                    after={"stage": stage, "warning": warning.pk, "deadline": warning.deadline.isoformat()},
+                )
+                count += 1
+    if count:
+        log.info("watchers: %d warnings escalated", count)
+    return count

@@ -52,7 +52,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .common import ROOT, Server
 
 # Delivery last: it swaps in scratch databases and a private Redis of its own.
-SECTIONS = ("api", "pages", "review", "imports", "delivery")
+SECTIONS = ("api", "pages", "dissuasion", "review", "imports", "delivery")
 
 
 @dataclass
@@ -137,6 +137,16 @@ def print_table(report: dict) -> None:
     seed = report.get("seed", {})
     if seed.get("cases_per_second"):
         print(f"\nseeding: {seed['cases']} cases in {seed['seconds']} s = {seed['cases_per_second']} cases/s")
+    batch = (
+        report["sections"].get("dissuasion", {}).get("batch_1000")
+        if isinstance(report["sections"].get("dissuasion"), dict)
+        else None
+    )
+    if batch:
+        print(
+            f"\nwarning clues: 1,000 per batch in {batch['p50_ms']} ms (median), {batch['max_ms']} ms (slowest) = "
+            f"{batch['clues_per_second']} clues/s; under 2 s: {'yes' if batch['under_2s'] else 'NO'}"
+        )
     for name, ok in report.get("targets", {}).items():
         print(f"target {name}: {'met' if ok else 'NOT met'}")
 

@@ -32,6 +32,10 @@ DEMO_USERS = [
     ("icbc_manager", "ICBC", "manager", False),
     ("cmcc_liaison", "CMCC", "liaison", False),
     ("wuhou_liaison", "PSB-WUHOU", "liaison", False),
+    # Wuhou's police stations (docs/warnings.md): they reach the people the warnings name.
+    ("yulin_liaison", "PS-WUHOU-YULIN", "liaison", False),
+    ("cuqiao_liaison", "PS-WUHOU-CUQIAO", "liaison", False),
+    ("jiangxi_liaison", "PS-WUHOU-JIANGXI", "liaison", False),
     ("auditor", "AFC", "auditor", False),
     ("admin", "AFC", "", True),
 ]
@@ -145,7 +149,31 @@ def seed_demo(cases: int = 300, seed: int = 2016) -> int:
             created += 1
     with transaction.atomic():
         created += len(_serial_return(analyst, supervisor, liaisons, banks))
+    _demo_warnings(rng, users["icbc_liaison"])
     return created
+
+
+WARNING_ADDRESSES = ["武侯区玉林南路8号", "武侯区簇桥街道锦城社区", "武侯区浆洗街12号", None, "武侯区机投镇"]
+
+
+def _demo_warnings(rng: random.Random, sender: User) -> None:
+    """A bank's risk system's clues for Wuhou: some at its stations by address, some at the sub-bureau."""
+    from dissuasion.intake import take_clues
+
+    clues = [
+        {
+            "source_reference": f"ICBC-RISK-DEMO-{n:04d}",
+            "phone": f"139{rng.randint(0, 99999999):08d}",
+            "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+            "district": "wuhou",
+            "address": WARNING_ADDRESSES[n % len(WARNING_ADDRESSES)],
+            "level": ("high", "medium", "low")[n % 3],
+            "reason": "向已报案账户转账",
+            "amount": f"{rng.randint(1000, 50000)}.00",
+        }
+        for n in range(12)
+    ]
+    take_clues(sender.agency, sender, clues)
 
 
 # Serial cases sharing a frozen mule account: a fund return ready to prepare (docs/fund-return.md).

@@ -33,6 +33,9 @@ EVENT_TIMES = ("done_at", "contacted_at")
 
 def _earliest(task) -> datetime:
     """The earliest time a result of ``task`` may carry: the case's first transfer less 30 days."""
+    if task.case_id is None:
+        # A clue's warning: no case, no transfer; the clue's receipt is the reference.
+        return max(EARLIEST, task.created_at - BEFORE_FIRST_TRANSFER)
     first = Transfer.objects.filter(case_id=task.case_id).aggregate(first=Min("at"))["first"]
     if first is None:
         first = task.case.occurred_at or task.case.reported_at

@@ -106,6 +106,13 @@ def warning_outcome(value: Any, key: str) -> str:
     return value
 
 
+def contact_method(value: Any, key: str) -> str:
+    """How a victim warning's person was contacted: ``call`` or ``visit``."""
+    if value not in ("call", "visit"):
+        raise ValidationError({key: _("One of call, visit.")})
+    return value
+
+
 def onward_transfers(value: Any, key: str = "onward_transfers") -> list[dict[str, str]]:
     """Transfers out of the target account; errors are keyed ``onward_transfers.<n>.<field>``."""
     if not isinstance(value, list) or len(value) > MAX_ONWARD_TRANSFERS:

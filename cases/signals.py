@@ -14,3 +14,7 @@ task_approved = Signal()
 #: Something happened to a task that people should hear of: ``event`` (a
 #: ``cases.choices.TaskEvent``) and ``task_id``. Sent after the action's commit.
 task_event = Signal()
+
+#: A result was recorded on a task: ``task`` (saved), ``acting_user``. Sent synchronously
+#: inside the recording transaction (the dissuasion app closes the warning clue with it).
+task_result_recorded = Signal()

@@ -411,6 +411,9 @@ register(
         result_fields=(
             r.ResultField("contacted_at", r.moment),
             r.ResultField("outcome", r.warning_outcome),
+            # Ours beside the protocol's two (docs/warnings.md): how, and what was lost already.
+            r.ResultField("method", r.contact_method),
+            r.ResultField("amount_lost", r.money),
         ),
         page=ResultPage(on_completion=("outcome",), stamp="contacted_at"),
         demo_answer=DemoAnswer.WARNING,

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("cases.api.urls")),
     path("", include("alerts.api.urls")),
     path("", include("review.api_urls")),
+    path("", include("dissuasion.api.urls")),
 ]

@@ -63,6 +63,8 @@ class AuditAction(models.TextChoices):
     SUPERVISION_NOTE = "supervision.note", _("Supervision progress noted")
     SUPERVISION_CLOSE = "supervision.close", _("Supervision item closed")
     SUPERVISION_OVERDUE = "supervision.overdue", _("Supervision item overdue")
+    TASK_HAND_OVER = "task.hand_over", _("Warning handed to a police station")
+    WARNING_ESCALATE = "warning.escalate", _("Warning escalated")
     # Deliveries.
     DELIVERY_RESEND = "delivery.resend", _("Delivery re-sent")
     # Notifications.

@@ -139,6 +139,8 @@ MODEL_FIELD_KINDS: dict[str, dict[str, str]] = {
     "cases.victim": {"name": "name", "address": "address"},
     # A warning's person to reach, as stored in a task's ``person`` document.
     "person": {"name": "name", "address": "address"},
+    # A warning clue's person to reach (``dissuasion.Warning``).
+    "dissuasion.warning": {"name": "name", "address": "address"},
 }
 
 #: What an object's stored label (``AuditRecord.object_repr``) is, where it is personal data itself.

@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("", include("review.urls")),
     path("", include("imports.urls")),
+    path("", include("dissuasion.urls")),
     path("audit/", AuditView.as_view(), name="audit"),
 ]

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "alerts",
     "review",
     "imports",
+    "dissuasion",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,9 @@ SPECTACULAR_SETTINGS = {
         "TaskStateEnum": "cases.choices.TaskState",
         "ResultStatusEnum": "cases.choices.ResultStatus",
         "IdentifierKindEnum": "cases.choices.IdentifierKind",
+        "OutcomeEnum": "cases.choices.CaseOutcome",
+        "WarningOutcomeEnum": "dissuasion.choices.Outcome",
+        "WarningLevelEnum": "dissuasion.choices.Level",
     },
 }
 
@@ -315,6 +319,17 @@ PUSH_ALLOWED_HOSTS = _typed("PUSH_ALLOWED_HOSTS", env.list, [])
 # How long an agency's previous secret still signs pushes after a new one is set (hours, v1.1).
 ENDPOINT_SECRET_OVERLAP_HOURS = _typed("ENDPOINT_SECRET_OVERLAP_HOURS", env.float, 24.0)
 WATCH_SECONDS = _typed("WATCH_SECONDS", env.float, 60.0)
+
+# Warning and dissuasion (docs/warnings.md): minutes a unit has to reach the person, by
+# level; a warning still unreached a second such period after its deadline goes to the centre.
+WARNING_DEADLINE_MINUTES = {
+    "high": _typed("WARNING_HIGH_MINUTES", env.int, 10),
+    "medium": _typed("WARNING_MEDIUM_MINUTES", env.int, 30),
+    "low": _typed("WARNING_LOW_MINUTES", env.int, 120),
+}
+# An identifier is hot (a clue naming it is raised one level) when an open case that holds it
+# has a live stop-payment or freeze on it, or was reported within this many days.
+WARNING_HOT_DAYS = _typed("WARNING_HOT_DAYS", env.int, 7)
 DIGEST_SECONDS = _typed("DIGEST_SECONDS", env.float, 3600.0)
 # The audit chain (coordination.chain): its head is exported, signed, every so many seconds
 # to a file outside the database; verify_audit checks the trail against those copies.
@@ -338,6 +353,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sweep-deliveries": {"task": "alerts.sweep_deliveries", "schedule": DELIVERY_SWEEP_SECONDS},
     "watch-overdue": {"task": "alerts.watch_overdue", "schedule": WATCH_SECONDS},
     "watch-lapses": {"task": "alerts.watch_lapses", "schedule": WATCH_SECONDS},
+    "watch-warnings": {"task": "alerts.watch_warnings", "schedule": WATCH_SECONDS},
     "watch-renewals": {"task": "alerts.watch_renewals", "schedule": 3600.0},
     "watch-supervision": {"task": "review.watch_supervision", "schedule": WATCH_SECONDS},
     # One digest per person and day; hourly runs refresh the day's numbers (idempotent).

@@ -16,7 +16,7 @@ from coordination import audit
 from coordination.choices import AuditAction
 from coordination.exceptions import Conflict
 
-from .. import holdings, permissions, task_types
+from .. import holdings, permissions, signals, task_types
 from ..choices import (
     IdentifierRole,
     ResultStatus,
@@ -95,6 +95,7 @@ def submit_result(
         changed = True
     if not changed:
         return task, False
+    signals.task_result_recorded.send(sender=Task, task=task, acting_user=acting_user)
     if spec.holding is not None:
         # The case's stopped and frozen totals, counted once (a freeze takes over from its stop-payment).
         holdings.refresh_totals(task.case_id)

@@ -641,6 +641,8 @@ class TaskPersonSerializer(serializers.Serializer):
     id_number = serializers.CharField(allow_null=True)
     district = serializers.CharField()
     address = serializers.CharField(allow_null=True)
+    level = serializers.CharField(required=False, help_text=_("A warning from a clue: high, medium or low."))
+    reason = serializers.CharField(required=False, help_text=_("A warning from a clue: why the person is at risk."))
 
 
 class TaskTargetSerializer(serializers.Serializer):
@@ -804,9 +806,11 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
             names = names_for(user, task.case_id)
         return mask_free_text(user, text, names, of=("cases.task", task.pk, task.case_id))
 
-    @extend_schema_field(TaskCaseSerializer)
-    def get_case(self, obj) -> dict:
+    @extend_schema_field(TaskCaseSerializer(allow_null=True))
+    def get_case(self, obj) -> dict | None:
         case = obj.case
+        if case is None:
+            return None  # a victim warning from a partner's clue (docs/warnings.md)
         data = {"reference": case.reference, "fraud_type": case.fraud_type.code, "reported_at": _iso(case.reported_at)}
         if roles.can(self._user(), "sees_all_cases"):
             data = {"id": case.pk, **data}
@@ -831,12 +835,10 @@ class TaskSerializer(FastListMixin, SafeModelSerializer):
         person = obj.person_to_reach()
         if person is None:
             return None
-        shown = mask_contact(
-            self._user(),
-            {"name": person["name"], "phone": person["phone"] or "", "address": person["address"] or ""},
-            own_task=self._own(obj),
-            of=("cases.task", obj.pk, obj.case_id),
-        )
+        contact = {"name": person["name"], "phone": person["phone"] or "", "address": person["address"] or ""}
+        if person["id_number"]:
+            contact["id_number"] = person["id_number"]  # a clue may name one (docs/warnings.md)
+        shown = mask_contact(self._user(), contact, own_task=self._own(obj), of=("cases.task", obj.pk, obj.case_id))
         return {**person, **{k: v or None for k, v in shown.items() if k != "name"}, "name": shown["name"]}
 
     @extend_schema_field(TaskAllocationSerializer(many=True, allow_null=True))

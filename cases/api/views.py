@@ -495,8 +495,18 @@ class TaskViewSet(SearchMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     """Tasks: all for the centre and auditors; only its own for an agency (liaison, manager, partner)."""
 
     # Only the related columns a task's representation reads (see TaskSerializer).
-    base_queryset = Task.objects.select_related("case__fraud_type", "case__district", "agency", "target__bank").only(
+    # A warning from a clue (no case) reads its person from the clue: joined, not one query per row.
+    base_queryset = Task.objects.select_related(
+        "case__fraud_type", "case__district", "agency", "target__bank", "warning__district"
+    ).only(
         *(f.name for f in Task._meta.concrete_fields),
+        "warning__name",
+        "warning__phone",
+        "warning__id_number",
+        "warning__address",
+        "warning__level",
+        "warning__reason",
+        "warning__district__code",
         "case__reference",
         "case__reported_at",
         "case__fraud_type__code",

@@ -28,7 +28,11 @@ class Task(models.Model):
     the state table is consulted.
     """
 
-    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="tasks")
+    # Every task belongs to a case, except a victim warning raised from a partner's clue
+    # (``dissuasion.Warning``): the person has not lost money yet, so there is no case.
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("case"), null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
+    )
     # The registry's codes, read when used: a registered type needs no migration.
     type = models.CharField(_("type"), max_length=32, choices=task_types.choices)
     agency = models.ForeignKey(
@@ -163,6 +167,10 @@ class Task(models.Model):
         spec = task_types.registry.find(self.type)
         if spec is None or not spec.reaches_person:
             return None
+        if self.case_id is None:
+            # From a clue: the clue's person, with its level and reason (protocol v1.1 ``person``).
+            clue = getattr(self, "warning", None)
+            return clue.person() if clue is not None else None
         return {
             "name": self.contact_name,
             "phone": self.contact_phone or None,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from agencies.models import Agency
 from coordination.views import ScopedView, csv_cell
 
 from .. import review
@@ -48,7 +49,18 @@ class DashboardView(ScopedView):
             "ontime_label": _("On time (%)"),
         }
         since = period.start
+        from dissuasion import figures
+
+        now = timezone.now()
+        districts = figures.district_figures(since, now)
+        english = (get_language() or "").startswith("en")
+        labels = {
+            code: (name_en if english and name_en else name)
+            for code, name, name_en in Agency.objects.filter(code__in=districts).values_list("code", "name", "name_en")
+        }
         context = {
+            "warnings": figures.totals(since, now),
+            "warning_rows": [{"code": code, "label": labels.get(code, code), "f": f} for code, f in districts.items()],
             "today": review.totals(cases, review.day_start()),
             "month": review.totals(cases, review.month_start()),
             "golden": review.golden_hour(period),

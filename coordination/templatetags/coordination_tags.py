@@ -135,8 +135,8 @@ def ref_name(item):
     """A reference item's (fraud type, district...) name in the current language."""
     from django.utils.translation import get_language
 
-    if item is None:
-        return ""
+    if item is None or not hasattr(item, "name"):
+        return ""  # nothing there (a task without a case: a warning from a clue)
     if (get_language() or "").startswith("en") and getattr(item, "name_en", ""):
         return item.name_en
     return item.name

@@ -124,7 +124,7 @@ def test_run_watchers_command_runs_each_once(stop_task, monkeypatch):
 
     out = StringIO()
     call_command("run_watchers", stdout=out)
-    assert out.getvalue().strip() == "overdue=0 lapse_warnings=0 expired=0 renewal_reminders=0"
+    assert out.getvalue().strip() == "overdue=0 warnings_escalated=0 lapse_warnings=0 expired=0 renewal_reminders=0"
     monkeypatch.setattr(timezone, "now", lambda: stop_task.deadline + timedelta(minutes=5))
     out = StringIO()
     call_command("run_watchers", stdout=out)

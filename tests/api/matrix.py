@@ -24,7 +24,8 @@ stop-payment at CCB approved and waiting for the bank; ``pending`` a CCB task
 awaiting approval; ``return`` a fund return at CCB from the case's frozen receiving
 account, prepared by the analyst and awaiting a supervisor; ``proposal`` a proposed follow-up; ``agency`` CCB itself;
 ``delivery`` a dead-lettered push of a CCB task (CCB with an endpoint), ``delivered``
-one that reached the bank (a re-send of it is a conflict).
+one that reached the bank (a re-send of it is a conflict); ``warning`` a warning clue CCB sent,
+held by the Wuhou sub-bureau (its hand-over is the sub-bureau's: tests/dissuasion).
 """
 
 from __future__ import annotations
@@ -81,6 +82,10 @@ MATRIX = """
 | notification-unread-count | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 | notification-mark-read    | POST   | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
 | stats                     | GET    | -         | -            | 200     | 200        | 403     | 200     | 403   | 200     | 401  | 403     |
+| warning-list              | GET    | -         | -            | 200     | 200        | 200     | 200     | 200   | 200     | 401  | 200     |
+| warning-list              | POST   | -         | clues        | 201     | 201        | 201     | 201     | 201   | 403     | 401  | 201     |
+| warning-detail            | GET    | warning   | -            | 200     | 200        | 200     | 200     | 404   | 200     | 401  | 200     |
+| warning-hand-over         | POST   | warning   | hand_over    | 403     | 403        | 403     | 403     | 404   | 403     | 401  | 403     |
 """
 
 
@@ -204,7 +209,11 @@ name in the `api` namespace.
 - `case`: a case with a CCB receiving account; `task`: a stop-payment at CCB, approved and
   waiting for the bank; `pending`: a CCB task awaiting approval; `proposal`: a proposed
   follow-up stop-payment; `agency`: CCB; `delivery`: a dead-lettered push of a CCB task
-  (CCB with an endpoint); `delivered`: a push the bank acknowledged.
+  (CCB with an endpoint); `delivered`: a push the bank acknowledged; `warning`: a warning clue
+  CCB sent, held by the Wuhou sub-bureau (only that sub-bureau hands it over:
+  `tests/dissuasion/test_work.py`). A clue's sender reads its clues' `outcome`, nothing of the
+  person or the station's contact; a police unit reads the warnings it holds (a sub-bureau its
+  district's too); the person in full only by the unit holding it (`docs/warnings.md`).
 
 ## The matrix
 """

@@ -90,7 +90,21 @@ def world(analyst, supervisor, auditor, ccb_liaison, stop_task):
         "supervisor": supervisor,
         "auditor": auditor,
         "liaison": ccb_liaison,
+        "warning": _warning(ccb_liaison),
     }
+
+
+def _warning(sender):
+    """A clue CCB sent, waiting at the Wuhou sub-bureau."""
+    from dissuasion.intake import take_clues
+    from dissuasion.models import Warning
+
+    [entry] = take_clues(
+        sender.agency,
+        sender,
+        [{"source_reference": "H-WARN-1", "phone": "13800000000", "district": "wuhou", "level": "high"}],
+    )
+    return Warning.objects.get(pk=entry.warning)
 
 
 def _json_4xx(response, field: str | None = None):
@@ -223,6 +237,9 @@ WRITERS = {
     "/api/v1/tasks/{id}/reject/": "liaison",
     "/api/v1/tasks/{id}/result/": "liaison",
     "/api/v1/tasks/search/": "liaison",
+    "/api/v1/warnings/": "liaison",
+    # The analyst reaches the body (the sub-bureau's right to hand over is checked after it).
+    "/api/v1/warnings/{id}/hand-over/": "analyst",
 }
 WRITES_WITH_BODY = sorted(
     path for path, ops in SCHEMA["paths"].items() if "post" in ops and "requestBody" in ops["post"]
@@ -234,6 +251,8 @@ def test_every_writable_endpoint_is_listed():
 
 
 def _url(template: str, world) -> str:
+    if template.startswith("/api/v1/warnings/{id}"):
+        return template.replace("{id}", str(world["warning"].pk))
     target = world["task"] if template.startswith("/api/v1/tasks/{id}") else world["case"]
     return template.replace("{id}", str(target.pk))
 

@@ -20,6 +20,7 @@ from alerts.choices import DeliveryState
 from alerts.models import Delivery, Notification
 from cases import actions
 from coordination.models import AuditRecord
+from dissuasion.models import Warning
 from tests.conftest import RECEIVING_ACCOUNT, agency, make_case, make_user
 
 from .conftest import case_body, token_client
@@ -182,6 +183,14 @@ class World:
             for role, user in self.users.items()
         ]
 
+    @cached_property
+    def warning(self):
+        """A clue CCB's liaison sent; no address, so it waits at the Wuhou sub-bureau."""
+        from dissuasion.intake import take_clues
+
+        [entry] = take_clues(agency("CCB"), self.users["liaison"], [clue_body("M-WARN-1")])
+        return Warning.objects.get(pk=entry.warning)
+
     def kwargs(self, obj: str) -> dict:
         if obj == "-":
             return {}
@@ -240,7 +249,21 @@ BODIES = {
     "reason": lambda w: {"reason": "账户已销户"},
     "result": lambda w: result_body(),
     "task_filter": lambda w: {"task": w.delivery.task_id},
+    "clues": lambda w: {"clues": [clue_body("M-CLUE-1")]},
+    "hand_over": lambda w: {"station": "PS-WUHOU-YULIN"},
 }
+
+
+def clue_body(ref: str) -> dict:
+    return {
+        "source_reference": ref,
+        "phone": "13800000000",
+        "name": "王五",
+        "district": "wuhou",
+        "level": "high",
+        "reason": "transfer to a reported account",
+    }
+
 
 AGENCY_CODES = {"liaison": "CCB", "manager": "CCB", "partner": "CCB", "other": "ICBC"}
 
@@ -255,6 +278,11 @@ def check_no_foreign_rows(row: Row, role: str, world: World, results: list) -> N
     route = POSTED_READS.get(row.route, row.route)
     if route == "notification-list":
         assert [r["title"] for r in results] == [f"for {role}"]  # one's own, never another's
+        return
+    if route == "warning-list":
+        # A sender reads its own clues only: ICBC never CCB's.
+        refs = [r["source_reference"] for r in results]
+        assert refs == ([] if role == "other" else (["M-WARN-1"] if role in AGENCY_CODES else refs))
         return
     if route == "delivery-list":
         assert [r["id"] for r in results] == ([] if role == "other" else [str(world.delivery.pk)])
@@ -291,6 +319,8 @@ def test_cell(row: Row, role: str):
         world.task  # noqa: B018 - build rows that could leak
         if row.route == "proposal-list":
             world.proposal  # noqa: B018
+    if row.route == "warning-list":
+        world.warning  # noqa: B018 - CCB's clue, foreign to ICBC
     if row.route.startswith("notification-"):
         world.notifications  # noqa: B018 - the caller's and everyone else's
     url = reverse(f"api:{row.route}", kwargs=world.kwargs(row.object))

@@ -306,6 +306,27 @@ MATRIX = [
         lambda o: reverse("supervision-detail", args=[999999]),
         (302, 404, 404, 404, 404, 404, 404),
     ),
+    ("warnings", "get", lambda o: reverse("warning-list"), (302, 200, 200, 200, 200, 200, 200)),
+    ("warning entry", "get", lambda o: reverse("warning-new"), (302, 200, 200, 403, 403, 403, 403)),
+    ("enter a clue", "post", lambda o: reverse("warning-new"), (302, 302, 302, 403, 403, 403, 403)),
+    (
+        "warning page",
+        "get",
+        lambda o: reverse("warning-detail", args=[o["warning"].pk]),
+        (302, 200, 200, 200, 200, 404, 200),
+    ),
+    (
+        "hand over a warning",
+        "post",
+        lambda o: reverse("warning-detail", args=[o["warning"].pk]),
+        (302, 403, 403, 403, 403, 404, 403),
+    ),
+    (
+        "record a warning contact",
+        "post",
+        lambda o: reverse("warning-detail", args=[o["warning"].pk]),
+        (302, 403, 403, 403, 403, 404, 403),
+    ),
 ]
 
 POST_DATA = {
@@ -332,6 +353,15 @@ POST_DATA = {
     "renew": {"legal_document_number": "成公冻字〔2026〕8号"},
     "re-issue": {"target_value": "6217000010012345679", "agency": "CCB"},
     "record an objection": {"objector": "李四", "text": "异议"},
+    "enter a clue": {
+        "do": "one",
+        "source_reference": "P-CLUE-1",
+        "phone": "13800000000",
+        "district": "wuhou",
+        "level": "high",
+    },
+    "hand over a warning": {"do": "hand_over", "station": "PS-WUHOU-YULIN"},
+    "record a warning contact": {"do": "contact", "contacted_at": "", "method": "call", "outcome": "reached"},
     "field check (htmx)": {"field": "transfers-0-to_account", "transfers-0-to_account": "6217000010012345678"},
     "set review weights": {"on_time": "50", "completion": "30", "response": "20", "response_target_minutes": "30"},
     "assign supervision item": {"resolution": "整改止付响应", "owner": "CCB", "deadline": "2030-01-31T18:00"},
@@ -373,7 +403,26 @@ def objects(case, stop_task, analyst, ccb_liaison):
     job = ImportJob.objects.create(
         status="checked", file_name="历史案件.csv", file_sha256="0" * 64, content=b"", created_by=analyst, total=1
     )
+    from agencies.models import Agency
+    from dissuasion.intake import take_clues
+    from dissuasion.models import Warning
+
+    # A clue CCB sent (no address: it waits at the Wuhou sub-bureau).
+    [entry] = take_clues(
+        Agency.objects.get(code="CCB"),
+        ccb_liaison,
+        [
+            {
+                "source_reference": "P-WARN-1",
+                "phone": "13800000000",
+                "name": "王五",
+                "district": "wuhou",
+                "level": "high",
+            }
+        ],
+    )
     return {
+        "warning": Warning.objects.get(pk=entry.warning),
         "job": job,
         "case": case,
         "task": stop_task,

@@ -147,6 +147,7 @@ def test_the_walk_covers_every_page():
                     "notification": _Pk(),
                     "item": _Pk(),
                     "job": _Pk(),
+                    "warning": _Pk(),
                 }
             ).split("?")[0]
         ).url_name

@@ -46,8 +46,9 @@ PINNED = {
     "needs attention": 10,
     "notifications": 9,  # its groups, their notifications (with case, task, agency), the to-do count
     # + the review's per-unit figures (cases/review.py): the units' aggregate, the live holds, the
-    # returns, the warnings reached and the units' names (the follow-ups only when something is held).
-    "dashboard": 14,
+    # returns, the warnings reached and the units' names (the follow-ups only when something is held);
+    # + the warning figures: per district, and the city (one statement each).
+    "dashboard": 16,
     "audit": 10,  # + the words for the rows' cases, identifiers and transfers (one query per kind)
     "my agency": 13,  # the unit's review row: the same five reads as the dashboard's
     # The review (cases/review.py): per period (this one and the previous) the units' aggregate, the

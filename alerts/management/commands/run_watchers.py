@@ -20,6 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, sweep=False, **options):
         counts = {
             "overdue": watchers.overdue(),
+            "warnings_escalated": watchers.warning_escalations(),
             "lapse_warnings": watchers.lapse_warnings(),
             "expired": watchers.expire_lapsed(),
             "renewal_reminders": watchers.renewal_reminders(),
