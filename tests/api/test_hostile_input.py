@@ -233,6 +233,7 @@ WRITERS = {
     "/api/v1/notifications/mark-read/": "analyst",
     "/api/v1/tasks/": "analyst",
     "/api/v1/tasks/approve/": "analyst",
+    "/api/v1/tasks/{id}/approve/": "supervisor",
     "/api/v1/tasks/{id}/cancel/": "analyst",
     "/api/v1/tasks/{id}/reject/": "liaison",
     "/api/v1/tasks/{id}/result/": "liaison",

@@ -115,7 +115,8 @@ def test_objections_are_refused_on_other_tasks_and_by_other_roles(analyst, super
 def test_bulk_approval_refuses_a_return_with_its_reason(analyst, supervisor, ccb_liaison):
     task = mixed_return(analyst, supervisor, ccb_liaison)
     approved, refused = actions.approve_tasks([task], acting_user=supervisor)
-    assert approved == [] and "public notice" in refused[task.pk]
+    assert approved == [] and refused[task.pk]
+    assert Task.objects.get(pk=task.pk).state == "pending_approval"
 
 
 def test_the_notice_and_objections_on_the_task_page(client, analyst, supervisor, ccb_liaison, later):
@@ -145,7 +146,7 @@ def test_the_notice_and_objections_on_the_task_page(client, analyst, supervisor,
     assert client.post(review, {"objection": objection.pk, "note": "已核实"}).status_code == 302
     approve = reverse("task-action", args=[task.pk, "approve"])
     refused = client.post(approve, {"legal_document_number": RETURN_DOCUMENT})
-    assert refused.status_code == 400 and "public notice" in refused.content.decode()
+    assert refused.status_code == 400 and 'id="approve-errors"' in refused.content.decode()
     later(31)
     client.force_login(supervisor)  # a month later: a new session
     blank = client.post(approve, {"legal_document_number": ""})

@@ -86,4 +86,4 @@ def test_manager_page_has_the_performance_card(world):
     html = page(world, "manager", reverse("my-agency"))
     card = html.split(f"<h2>{words('Performance')}</h2>", 1)[1].split("</section>", 1)[0]
     assert words("No tasks in this period.") not in card
-    assert f"<dt>{words('Tasks')}</dt><dd>1</dd>" in card
+    assert f'<dt>{words("Tasks received")}</dt><dd data-figure="received">1</dd>' in card
