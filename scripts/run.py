@@ -72,6 +72,9 @@ DEMO_LOGINS = [
     ("icbc_manager", "ICBC manager"),
     ("cmcc_liaison", "China Mobile liaison"),
     ("wuhou_liaison", "Wuhou police sub-bureau liaison"),
+    ("yulin_liaison", "Yulin police station liaison (Wuhou)"),
+    ("jiangxi_liaison", "Jiangxi Street police station liaison (Wuhou)"),
+    ("cuqiao_liaison", "Cuqiao police station liaison (Wuhou)"),
     ("auditor", "auditor (read-only)"),
     ("admin", "administrator, /admin/"),
 ]

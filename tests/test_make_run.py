@@ -39,7 +39,9 @@ SHUTDOWN_TIMEOUT = 60.0
 # What a fresh login shell would have; nothing from this pytest process (its
 # DJANGO_SETTINGS_MODULE, SECRET_KEY, DATABASE_URL, an outer make's MAKEFLAGS...).
 INHERITED = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR",
-             "TZ", "SHELL", "PYENV_ROOT", "PYENV_VERSION")  # fmt: skip
+             "TZ", "SHELL", "PYENV_ROOT", "PYENV_VERSION",
+             # A newcomer's machine trusts its own certificates (a proxy's, here): installs need them.
+             "SSL_CERT_FILE", "SSL_CERT_DIR", "PIP_CERT")  # fmt: skip
 
 
 def _free_port() -> int:

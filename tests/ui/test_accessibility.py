@@ -103,6 +103,9 @@ PAGES = [
     Page("notifications", (*CENTRE, *AGENCY), named("notifications"), primary="main button[type=submit]"),
     Page("notifications", ("auditor",), named("notifications")),  # nothing to do: no "mark done"
     Page("my-agency", ("manager",), named("my-agency"), primary="main form button[type=submit]"),
+    Page("warning-list", (*READERS, *AGENCY), named("warning-list")),
+    Page("warning-new", CENTRE, named("warning-new")),
+    Page("warning-detail", (*READERS, *AGENCY), named("warning-detail", "warning")),
     Page("import-list", CENTRE, named("import-list"), primary="#check"),
     Page("import-detail", CENTRE, named("import-detail", "job"), primary="#start"),
     Page("statement-import", CENTRE, named("statement-import", "dispatched"), primary="#check-statement"),
@@ -235,6 +238,15 @@ def build_objects(users: dict) -> dict:
         deadline=timezone.now() + timedelta(days=7),
         created_by=analyst,
     )
+    from dissuasion.intake import take_clues
+    from dissuasion.models import Warning
+
+    # A clue CCB's risk system sent (no address: it waits at the Wuhou sub-bureau).
+    [entry] = take_clues(
+        liaison.agency,
+        liaison,
+        [{"source_reference": "A11Y-1", "phone": "13800000000", "name": "王五", "district": "wuhou", "level": "high"}],
+    )
     from imports.models import ImportJob
 
     job = ImportJob.objects.create(
@@ -259,6 +271,7 @@ def build_objects(users: dict) -> dict:
     return {
         "job": job,
         "item": item,
+        "warning": Warning.objects.get(pk=entry.warning),
         "case": case,
         "fresh": fresh,
         "held": held,
