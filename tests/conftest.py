@@ -144,6 +144,22 @@ def _reference_data(request):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (Chinese).
+
+    A request through the test client activates its language in the test's thread and
+    nothing deactivates it afterwards, so an English page read by one test made the next
+    test that renders without a request (the plain 500 page) English.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttles and lockout counters must not leak between tests.
 
