@@ -348,7 +348,9 @@ def approve_task(task: Task, *, acting_user: User, legal_document_number: str = 
             _("This task type needs a supervisor's approval."),
         )
         if task.state == TaskState.PENDING_APPROVAL:
-            approval_hold(task)
+            if spec.notice_when_mixed:
+                # Only a return can be under notice or objected to: no query for every other approval.
+                approval_hold(task)
             if spec.legal_document_at_approval:
                 if not (legal_document_number or "").strip():
                     raise ValidationError(
